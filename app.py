@@ -1,0 +1,15 @@
+"""Attention Explorer: entry point and router (``streamlit run app.py``).
+
+Each page in ``pages/`` is self-contained (it builds its own sidebar through
+``dashboard.ui.page_setup``), so it also works when Streamlit runs it directly.
+``url_path`` equals each file's name: see ``dashboard.ui._ensure_router``.
+"""
+import streamlit as st
+
+st.set_page_config(page_title="Attention Explorer", page_icon=":material/visibility:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("pages/sentence.py", title="Sentence", icon=":material/notes:", url_path="sentence"),
+]
+st.navigation(PAGES).run()

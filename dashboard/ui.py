@@ -1,0 +1,88 @@
+"""Page chrome shared by every page: sidebar preferences, error guard, share link."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import streamlit as st
+
+from figures import COLORSCALES
+
+from . import params as P
+
+log = logging.getLogger("attention_explorer")
+
+PREFS = [
+    P.Choice("cmap", "Colour scale", "Viridis", options=COLORSCALES,
+             help="All offered scales are perceptually uniform or single-hue, readable with colour-blindness."),
+]
+
+
+@dataclass(frozen=True)
+class Prefs:
+    colorscale: str
+
+
+def _ensure_router() -> None:
+    """Make sure ``app.py``'s ``st.navigation`` router is in charge.
+
+    Streamlit keeps a process-wide flag saying "this app uses the legacy pages/
+    folder"; it starts True because our pages live in ``pages/`` and only turns
+    False once ``st.navigation`` runs.  If the very first request after a server
+    start is a deep link (``/sentence?...``), Streamlit runs ``pages/sentence.py``
+    on its own: no ``app.py``, no page config, a legacy sidebar.  AppTest resets
+    the flag before every run and hits the same path.  Clearing the flag and
+    rerunning hands the request to ``app.py``, which routes to the same page
+    (``url_path`` equals the file name, so the page hash is identical).
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - future Streamlit without the flag
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def page_setup(page: str) -> Prefs:
+    """Sidebar preferences every page shares.  Self-contained: works whether or not
+    ``app.py`` ran first (see DESIGN.md's AppTest trap)."""
+    _ensure_router()
+    P.load("_prefs", PREFS)
+    with st.sidebar:
+        P.widget(PREFS[0])
+    return Prefs(colorscale=st.session_state["cmap"])
+
+
+def notices(messages: list[str]) -> None:
+    """Show share-link notices (already Markdown-safe) in one box."""
+    if messages:
+        st.warning("  \n".join(messages), icon="⚠️")
+
+
+@contextmanager
+def guard(what: str):
+    """Run a page section; an unexpected error shows one friendly line, not a traceback,
+    and the rest of the page keeps rendering."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - the point is to catch everything
+        log.exception("error while trying to %s", what)
+        st.error(f"Sorry, something went wrong while trying to {what} "
+                 f"({type(e).__name__}). The rest of the page still works; try other settings.")
+
+
+def share_link(query: str, page_path: str) -> None:
+    """A visible, copyable link that reproduces the current view."""
+    try:
+        base = (st.context.url or "").split("?", 1)[0]
+    except Exception:
+        base = ""
+    if not base:
+        base = f"/{page_path}"
+    link = base + (f"?{query}" if query else "")
+    with st.expander("Share this view", icon=":material/link:"):
+        st.caption("Opening this link shows exactly this view (the address bar holds it too). "
+                   "Use the copy button on the right.")
+        st.code(link, language=None, wrap_lines=True)

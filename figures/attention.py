@@ -1,0 +1,92 @@
+"""Attention heatmaps and bar charts."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .common import escape_label
+
+# Above this many cells, hover text per cell (n^2 strings) costs more than it helps:
+# hover then shows indices only and the axes carry the tokens.
+_MAX_HOVER_CELLS = 160 * 160
+
+
+def heatmap(weights: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str], *,
+            title: str = "", colorscale: str = "Viridis", zmin: float = 0.0, zmax: float = 1.0,
+            x_title: str = "key (attended to)", y_title: str = "query (attending)",
+            value_name: str = "weight", clickable: bool = False, height: Optional[int] = None,
+            highlight_row: Optional[int] = None, scope_mask: Optional[np.ndarray] = None) -> go.Figure:
+    """Query x key heatmap.
+
+    weights: ``(n_query, n_key)``; row i is query i.  x_labels: n_key strings,
+    y_labels: n_query strings (shown literally, escaped here).  Axes are integer
+    positions with token tick labels, so repeated tokens never merge.  Colour bar
+    fixed to ``[zmin, zmax]``.  ``scope_mask`` ``(n_query, n_key)`` bool: cells where it is
+    False (outside the query's scope) are drawn blank, not as weight 0.  ``clickable`` lays a transparent scatter, one square
+    marker per cell, over the heatmap: Streamlit's ``on_select`` then reports the
+    clicked cell as ``points[0]["x"]`` (key) and ``["y"]`` (query).
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    nq, nk = w.shape
+    if scope_mask is not None:          # cells a query may not attend to are left blank
+        w = np.where(np.broadcast_to(np.asarray(scope_mask, dtype=bool), w.shape), w, np.nan)
+    xl = [escape_label(s) for s in x_labels]
+    yl = [escape_label(s) for s in y_labels]
+    if len(xl) != nk or len(yl) != nq:
+        raise ValueError(f"labels ({len(yl)}, {len(xl)}) do not match weights {w.shape}")
+    hm = dict(z=w, x=np.arange(nk), y=np.arange(nq), colorscale=colorscale, zmin=zmin, zmax=zmax,
+              colorbar=dict(title=dict(text=value_name), thickness=14), xgap=0, ygap=0)
+    if nq * nk <= _MAX_HOVER_CELLS:
+        qk = np.empty((nq, nk, 2), dtype=object)
+        qk[:, :, 0] = np.asarray(yl, dtype=object)[:, None]
+        qk[:, :, 1] = np.asarray(xl, dtype=object)[None, :]
+        hm.update(customdata=qk,
+                  hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.4f}<extra></extra>")
+    else:
+        hm.update(hovertemplate="query %{y} → key %{x}: %{z:.4f}<extra></extra>")
+    fig = go.Figure(go.Heatmap(**hm))
+    if clickable:
+        xx, yy = np.meshgrid(np.arange(nk, dtype=np.int16), np.arange(nq, dtype=np.int16))
+        fig.add_trace(go.Scatter(
+            x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False,
+            marker=dict(symbol="square", size=max(4, min(24, 600 // max(nq, nk))), opacity=0),
+            hoverinfo="none", name="cells"))
+    if highlight_row is not None and 0 <= highlight_row < nq:
+        fig.add_shape(type="rect", x0=-0.5, x1=nk - 0.5, y0=highlight_row - 0.5,
+                      y1=highlight_row + 0.5, line=dict(color="#e8590c", width=2))
+    step_x = max(1, int(np.ceil(nk / 60)))
+    step_y = max(1, int(np.ceil(nq / 60)))
+    fig.update_xaxes(title=x_title, tickmode="array", tickvals=list(range(0, nk, step_x)),
+                     ticktext=xl[::step_x], range=[-0.5, nk - 0.5], tickangle=-60,
+                     side="bottom", showgrid=False, zeroline=False)
+    fig.update_yaxes(title=y_title, tickmode="array", tickvals=list(range(0, nq, step_y)),
+                     ticktext=yl[::step_y], range=[nq - 0.5, -0.5], showgrid=False,
+                     zeroline=False)
+    side = max(320, min(900, 26 * max(nq, 6) + 160))
+    fig.update_layout(title=dict(text=escape_label(title)), height=height or side,
+                      plot_bgcolor="rgba(128,128,128,0.12)",
+                      margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+                      clickmode="event+select", dragmode=False if clickable else "zoom",
+                      hovermode="closest")
+    return fig
+
+
+def bars(values: np.ndarray, labels: Sequence[str], *, title: str = "",
+         value_name: str = "α (attention weight)", color: str = "#3b5bdb",
+         ymax: Optional[float] = 1.0) -> go.Figure:
+    """Bar chart of one attention distribution ``(n,)`` over n labelled items."""
+    v = np.asarray(values, dtype=np.float32).reshape(-1)
+    lab = [escape_label(s) for s in labels]
+    if len(lab) != v.shape[0]:
+        raise ValueError(f"{len(lab)} labels for {v.shape[0]} values")
+    fig = go.Figure(go.Bar(x=np.arange(v.shape[0]), y=v, marker_color=color, customdata=lab,
+                           hovertemplate="%{customdata}: %{y:.4f}<extra></extra>"))
+    step = max(1, int(np.ceil(v.shape[0] / 60)))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(0, v.shape[0], step)),
+                     ticktext=lab[::step], tickangle=-60)
+    fig.update_yaxes(title=value_name, range=[0, ymax] if ymax is not None else None)
+    fig.update_layout(title=dict(text=escape_label(title)), height=380,
+                      margin=dict(l=10, r=10, t=50 if title else 20, b=10))
+    return fig
