@@ -218,7 +218,7 @@ def load_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
         except Exception as exc:  # noqa: BLE001 - OSError, SyntaxError, ValueError, EOFError, ...
             raise ImageError("The image data is truncated or corrupt and could not be decoded.") from exc
         try:
-            upright = im
+            upright = ImageOps.exif_transpose(im)
         except Exception:  # noqa: BLE001 - broken EXIF: keep the pixels as stored
             upright = im
         return _to_rgb(upright)

@@ -5,7 +5,7 @@ import streamlit as st
 
 import figures
 from attention.text import clean_text
-from dashboard import cache, compute, formulas as F, params as P, presets, ui
+from dashboard import cache, compute, export, formulas as F, params as P, presets, ui
 
 PARAMS = [
     P.Text("text", "Sentence", presets.DEFAULT_SENTENCE, max_chars=10_000),
@@ -102,6 +102,8 @@ with ui.guard("run the model"):
         if pts and int(pts[0].get("y", -1)) != s.row and 0 <= int(pts[0]["y"]) < n:
             s.row = int(pts[0]["y"])
             st.rerun()
+        export.download_buttons(r.weights[0].numpy(), labels, labels, "attention_weights", "dl",
+                                meta={"view": title, "rows": "query", "columns": "key"})
         st.caption("Row i: how query token i spreads its attention over the keys. "
                    + ("Each row sums to 1 (0 if its scope is empty). " if s.scope != "local_p" else
                       "Local-p multiplies by a Gaussian, so rows sum to less than 1. ")
@@ -111,6 +113,8 @@ with ui.guard("run the model"):
         st.plotly_chart(figures.bars(r.weights[0, 0].numpy(), labels,
                                      title=f"{title} · query: {qname}"), key="bars",
                         config=figures.export_config(f"pooling_{s.type}_{s.scope}"))
+        export.download_buttons(r.weights[0].numpy(), [f"query: {qname}"], labels, "pooling_weights",
+                                "dl", meta={"view": title})
 
 with ui.guard("show the numbers"):
     st.slider("Inspect query token #", 0, max(n - 1, 1), key="row", disabled=n < 2)
