@@ -86,3 +86,13 @@ def share_link(query: str, page_path: str) -> None:
         st.caption("Opening this link shows exactly this view (the address bar holds it too). "
                    "Use the copy button on the right.")
         st.code(link, language=None, wrap_lines=True)
+
+
+def page_links(links) -> None:
+    """``st.page_link`` for each ``(file, url_path, label, icon)``; when the page runs
+    outside the router (a bare ``streamlit run pages/x.py`` or AppTest), a plain link."""
+    for file, url, label, icon in links:
+        try:
+            st.page_link(file, label=label, icon=icon)
+        except Exception:  # StreamlitPageNotFoundError outside st.navigation
+            st.markdown(f"[{label}](/{url})")

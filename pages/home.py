@@ -10,5 +10,5 @@ st.markdown(
     "here, offline) and in the textbook mechanisms: **soft**, **hard** and **self-attention**, "
     "**global** or **local** with a window. Every number on every page can be checked by hand "
     "from the formulas the page states.")
-st.page_link("pages/sentence.py", label="Sentence: type a sentence, pick a mechanism, read the heatmap",
-             icon=":material/notes:")
+ui.page_links([("pages/sentence.py", "sentence", "Sentence: type a sentence, pick a mechanism, read the heatmap",
+                ":material/notes:")])

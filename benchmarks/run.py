@@ -1,0 +1,317 @@
+"""Attention Explorer benchmarks: one command, one table.
+
+    python benchmarks/run.py            # full run (~5-10 min on 2 cores), writes benchmarks/results/latest.md
+    python benchmarks/run.py --quick    # small sizes, few repeats (CI smoke: reports, never fails on noise)
+    python benchmarks/run.py --only core,model
+
+Every timing is repeated; the table shows median, min and max (ms) of one run on
+this machine.  Ratios are of medians measured in the same run.  Targets are
+reported as met / missed, never asserted: this machine is noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+ROWS: list[dict] = []
+SECTIONS = ("core", "local", "model", "pages", "payload", "server")
+
+
+def timeit(fn, repeat: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def row(section, name, samples=None, value=None, unit="ms", target=None, ok=None, note=""):
+    r = {"section": section, "name": name, "unit": unit, "note": note}
+    if samples is not None:
+        r.update(median=statistics.median(samples), min=min(samples), max=max(samples), n=len(samples))
+    else:
+        r.update(median=value, min=None, max=None, n=1)
+    r["target"] = target
+    r["ok"] = ok
+    ROWS.append(r)
+    fmt = lambda x: "" if x is None else (f"{x:,.1f}" if isinstance(x, float) else f"{x:,}")
+    status = "" if ok is None else ("met" if ok else "MISSED")
+    print(f"  {name:<58} {fmt(r['median']):>12} {unit:<5} min {fmt(r['min']):>10} max {fmt(r['max']):>10}"
+          f"  {target or ''} {status} {note}", flush=True)
+    return r
+
+
+# ----------------------------------------------------------------------------- core
+def bench_core(quick: bool):
+    import torch.nn.functional as F
+
+    from attention import attend
+    print("\n== core: attend vs the plain-torch floor softmax(QK^T/sqrt d)V vs SDPA (12 heads x 32 dims)")
+    sizes = (128, 512) if quick else (128, 512, 1024, 4096)
+    for n in sizes:
+        g = torch.Generator().manual_seed(n)
+        q, k, v = (torch.randn(12, n, 32, generator=g) for _ in range(3))
+        rep = 3 if quick else (5 if n >= 4096 else 15)
+        floor = lambda: torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(32), dim=-1) @ v
+        # interleave the three so machine noise hits them alike
+        ts = {"floor": [], "attend": [], "sdpa": []}
+        fns = {"floor": floor, "attend": lambda: attend(q, k, v),
+               "sdpa": lambda: F.scaled_dot_product_attention(q, k, v)}
+        for f in fns.values():
+            f()
+        for _ in range(rep):
+            for name, f in fns.items():
+                ts[name] += timeit(f, 1, warmup=0)
+        ratio = statistics.median(ts["attend"]) / statistics.median(ts["floor"])
+        row("core", f"n={n}: floor", ts["floor"])
+        row("core", f"n={n}: attend (returns scores, mask, weights, output)", ts["attend"],
+            target="<= 1.2x floor", ok=ratio <= 1.2, note=f"ratio {ratio:.2f}x")
+        row("core", f"n={n}: scaled_dot_product_attention (output only)", ts["sdpa"],
+            note=f"attend/sdpa {statistics.median(ts['attend']) / statistics.median(ts['sdpa']):.2f}x")
+        del q, k, v
+        gc.collect()
+
+
+def bench_local(quick: bool):
+    from attention import attend
+    from attention.local import local_attention
+    n = 1024 if quick else 4096
+    print(f"\n== local window vs global at n={n} (12 heads x 32 dims)")
+    g = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(12, n, 32, generator=g) for _ in range(3))
+    rep = 3 if quick else 5
+    glob = timeit(lambda: attend(q, k, v), rep)
+    row("local", f"n={n}: global attend (dense n x n)", glob)
+    for w in (8, 64):
+        dense = timeit(lambda: attend(q, k, v, scope="local", window=w), rep)
+        band = timeit(lambda: local_attention(q, k, v, w), rep)
+        row("local", f"n={n}, w={w}: attend(scope=local) (dense, for display)", dense)
+        row("local", f"n={n}, w={w}: local_attention (banded, O(n*w))", band,
+            note=f"{statistics.median(glob) / statistics.median(band):.0f}x faster than global")
+
+
+# ----------------------------------------------------------------------------- model
+def bench_model(quick: bool):
+    from attention.text import MiniLM
+    print("\n== model: all-MiniLM-L6-v2 forward (our plain-torch BERT, attention by attend)")
+    t = time.perf_counter()
+    m = MiniLM.load()
+    row("model", "load weights + tokenizer", value=(time.perf_counter() - t) * 1000)
+    for n in ((16, 128) if quick else (16, 128, 256, 512)):
+        ids = m.tokenize(" ".join(["word"] * (n - 2))).ids
+        assert len(ids) == n
+        row("model", f"forward {n} tokens", timeit(lambda: m.forward(ids), 3 if quick else 10))
+
+
+# ----------------------------------------------------------------------------- pages
+PAGE_CASES = {
+    # page file: list of (description, widget-change function) for a warm rerun
+    "sentence.py": [("32-token sentence, warm rerun", None)],
+}
+
+
+def _sentence_32_tokens():
+    return "The quick brown fox jumps over the lazy dog while the cat watches from the warm windowsill nearby today."
+
+
+def bench_pages(quick: bool):
+    from streamlit.testing.v1 import AppTest
+    print("\n== pages: server-side rerun time in AppTest (warm caches)")
+    pages = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
+    for name in pages:
+        path = str(ROOT / "pages" / name)
+        at = AppTest.from_file(path, default_timeout=120)
+        if name == "sentence.py":
+            at.query_params["text"] = _sentence_32_tokens()
+        try:
+            at.run()
+            if at.exception:
+                row("pages", f"{name}: first run", value=None, note=f"exception: {at.exception[0].value[:60]}")
+                continue
+            warm = timeit(lambda: at.run(), 3 if quick else 10)
+        except Exception as e:  # report, don't crash the benchmark
+            row("pages", f"{name}: rerun", value=None, note=f"error {type(e).__name__}: {e}"[:80])
+            continue
+        target, ok = (None, None)
+        if name == "sentence.py":
+            target, ok = "<= 50 ms", statistics.median(warm) <= 50
+        row("pages", f"{name}: warm rerun (default view)", warm, target=target, ok=ok)
+
+
+# ----------------------------------------------------------------------------- payload
+def bench_payload(quick: bool):
+    import numpy as np
+
+    import figures
+    print("\n== payload: Plotly figure JSON bytes sent to the browser")
+    for n in (32, 128, 512):
+        w = np.random.default_rng(n).random((n, n), dtype=np.float32)
+        lab = [f"tok{i}" for i in range(n)]
+        fig = figures.heatmap(w, lab, lab, clickable=True)
+        row("payload", f"sentence heatmap (clickable), {n} tokens", value=len(fig.to_json()), unit="bytes")
+    try:
+        from figures import model as fm  # the model explorer's builders
+        fn = getattr(fm, "model_view_payload_bytes", None)
+        if fn is not None:
+            for n, limit in ((32, None), (128, 2_000_000), (512, 8_000_000)):
+                b = fn(n)
+                row("payload", f"model view (6x12 heads), {n} tokens", value=b, unit="bytes",
+                    target=f"<= {limit / 1e6:.0f} MB" if limit else None,
+                    ok=(b <= limit) if limit else None)
+    except ImportError:
+        pass
+    try:
+        from dashboard import image_view as iv
+        fn = getattr(iv, "payload_bytes", None)
+        if fn is not None:
+            for grid in (32, 64):
+                row("payload", f"image overlay view, {grid}x{grid} patches", value=fn(grid), unit="bytes")
+    except ImportError:
+        pass
+
+
+# ----------------------------------------------------------------------------- server
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    total = 0.0
+    for p in [pid] + _children(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def bench_server(quick: bool):
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+    print("\n== server: cold start to first chart, RSS with 1 and 10 sessions (headless Chromium)")
+    if not Path("/usr/bin/chromium").exists():
+        print("  (skipped: /usr/bin/chromium missing)")
+        return
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        port = _free_port()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1", "--server.headless", "true"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/_stcore/health", timeout=1).read()
+                    break
+                except Exception:
+                    if time.perf_counter() - t0 > 60:
+                        raise RuntimeError("server did not start")
+                    time.sleep(0.05)
+            t_health = time.perf_counter() - t0
+            page = browser.new_page()
+            page.goto(url + "/sentence")
+            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+            t_chart = time.perf_counter() - t0
+            row("server", "cold start: process start -> /_stcore/health", value=t_health * 1000)
+            row("server", "cold start: process start -> first chart in the browser", value=t_chart * 1000,
+                target="<= 4000 ms", ok=t_chart <= 4.0)
+            time.sleep(1)
+            rss1 = _rss_mb(proc.pid)
+            row("server", "RSS with 1 session", value=rss1, unit="MB")
+            n = 3 if quick else 10
+            pages = []
+            texts = [f"Session {i} looks at sentence number {i} about attention." for i in range(n)]
+            for i in range(n):
+                pg = browser.new_page()
+                pg.goto(url + "/sentence?text=" + urllib.request.quote(texts[i]))
+                pages.append(pg)
+            for pg in pages:
+                pg.wait_for_selector(".js-plotly-plot", timeout=120_000)
+            time.sleep(2)
+            rssn = _rss_mb(proc.pid)
+            row("server", f"RSS with 1 + {n} sessions", value=rssn, unit="MB",
+                target="<= +100 MB" if n == 10 else None, ok=(rssn - rss1 <= 100) if n == 10 else None,
+                note=f"+{rssn - rss1:.0f} MB; peak (VmHWM) {_rss_mb(proc.pid, 'VmHWM'):.0f} MB")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            browser.close()
+
+
+def write_markdown(path: Path, quick: bool):
+    lines = [f"# Benchmark results ({'quick' if quick else 'full'} run)", "",
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {platform.machine()} · "
+             f"{os.cpu_count()} cores · torch {torch.__version__} · {torch.get_num_threads()} threads", "",
+             "| section | measurement | median | min | max | unit | target | status | note |",
+             "|---|---|---:|---:|---:|---|---|---|---|"]
+    f = lambda x: "" if x is None else (f"{x:,.1f}" if isinstance(x, float) else f"{x:,}")
+    for r in ROWS:
+        status = "" if r["ok"] is None else ("met" if r["ok"] else "**missed**")
+        lines.append(f"| {r['section']} | {r['name']} | {f(r['median'])} | {f(r['min'])} | {f(r['max'])} | "
+                     f"{r['unit']} | {r['target'] or ''} | {status} | {r['note']} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
+    ap.add_argument("--out", default=None, help="markdown file to write (default benchmarks/results/latest.md,"
+                                                " or quick.md with --quick)")
+    a = ap.parse_args(argv)
+    only = [s.strip() for s in a.only.split(",") if s.strip()]
+    bad = [s for s in only if s not in SECTIONS]
+    if bad:
+        ap.error(f"unknown section(s) {bad}; choose from {SECTIONS}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
+    for s in SECTIONS:
+        if s in only:
+            globals()[f"bench_{s}"](a.quick)
+    out = Path(a.out) if a.out else ROOT / "benchmarks" / "results" / ("quick.md" if a.quick else "latest.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_markdown(out, a.quick)
+    (out.with_suffix(".json")).write_text(json.dumps(ROWS, indent=1))
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
