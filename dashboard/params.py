@@ -123,25 +123,46 @@ def _show(raw: str, limit: int = 40) -> str:
     return s if len(s) <= limit else s[:limit] + "…"
 
 
-def load(page: str, params: Sequence[Param]) -> list[str]:
-    """Initialise widget state for ``params``; on the page's first run read the URL.
+_GLOBAL: list[Param] = []      # app-wide parameters (sidebar preferences) in every page's URL
 
-    Returns human-readable notices for URL values that were ignored.  Call at the
-    top of a page, before any widget of ``params`` is drawn.
+
+def register_global(params: Sequence[Param]) -> None:
+    """Declare app-wide parameters (e.g. colour scale): every page accepts and publishes them."""
+    for p in params:
+        if all(g.key != p.key for g in _GLOBAL):
+            _GLOBAL.append(p)
+
+
+def _url_state_key(params: Sequence[Param]) -> str:
+    return "_params_url:" + ",".join(sorted(p.key for p in params))
+
+
+def _read_url() -> dict[str, str]:
+    try:
+        return {k: (st.query_params.get_all(k) or [""])[-1] for k in st.query_params.keys()}
+    except Exception:  # a malformed query string: treat as empty
+        return {}
+
+
+def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False) -> list[str]:
+    """Initialise widget state for ``params`` and apply the URL when it is new.
+
+    The URL is applied on the page's first run in a session and whenever it differs
+    from what this page last published (a preset or share link opened from another
+    page); widget changes never re-read it.  Returns Markdown-safe notices for URL
+    values that were ignored.  Call at the top of a page, before drawing its widgets.
     """
     notices: list[str] = []
-    flag = f"_params_loaded:{page}"
-    if not st.session_state.get(flag):
-        st.session_state[flag] = True
+    url = _read_url()
+    state_key = _url_state_key(params)
+    if url != st.session_state.get(state_key):
         by_key = {p.key: p for p in params}
-        try:
-            url = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-        except Exception:  # a malformed query string: start clean
-            url = {}
-        for k, values in url.items():
+        global_keys = {g.key for g in _GLOBAL}
+        for k, raw in url.items():
             p = by_key.get(k)
-            raw = values[-1] if values else ""
             if p is None:
+                if k in global_keys or ignore_unknown:
+                    continue              # handled by another load() on the same page
                 notices.append(f"Ignored unknown link parameter `{_show(k, 24)}`.")
                 continue
             try:
@@ -149,9 +170,10 @@ def load(page: str, params: Sequence[Param]) -> list[str]:
                     raise Invalid(f"is longer than {MAX_RAW:,} characters")
                 st.session_state[p.key] = p.parse(raw)
             except Invalid as e:
-                notices.append(f"Link parameter `{k}` = `{_show(raw)}` {e}; "
+                notices.append(f"Link parameter `{_show(k, 24)}` = `{_show(raw)}` {e}; "
                                f"using the default `{_show(p.dump(p.default))}`.")
                 st.session_state[p.key] = p.default
+        st.session_state[state_key] = url
     for p in params:
         if p.key not in st.session_state:
             st.session_state[p.key] = p.default
@@ -190,10 +212,11 @@ def current(params: Sequence[Param]) -> dict[str, str]:
 
 def publish(params: Sequence[Param]) -> str:
     """Write the non-default values to the URL; return the query string (``"a=1&b=2"``)."""
-    values = current(params)
+    values = current(list(params) + [g for g in _GLOBAL if g not in params])
     try:
-        if dict(st.query_params.to_dict()) != values:
+        if _read_url() != values:
             st.query_params.from_dict(values)
     except Exception:  # never let URL syncing break a page
         pass
+    st.session_state[_url_state_key(params)] = values
     return urllib.parse.urlencode(values)

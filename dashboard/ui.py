@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from figures import COLORSCALES
+from figures import COLORSCALES, export_config
 
 from . import params as P
 
@@ -16,12 +16,22 @@ log = logging.getLogger("attention_explorer")
 PREFS = [
     P.Choice("cmap", "Colour scale", "Viridis", options=COLORSCALES,
              help="All offered scales are perceptually uniform or single-hue, readable with colour-blindness."),
+    P.Flag("big", "Large text (projector)", False,
+           help="Bigger text everywhere, charts included: for a classroom projector."),
 ]
+
+_BIG_CSS = "<style>html { font-size: 21px; }</style>"
 
 
 @dataclass(frozen=True)
 class Prefs:
     colorscale: str
+    large: bool = False
+
+    @property
+    def font_size(self) -> int:
+        """Font size for chart text (Plotly's default is 12)."""
+        return 17 if self.large else 12
 
 
 def _ensure_router() -> None:
@@ -49,10 +59,30 @@ def page_setup(page: str) -> Prefs:
     """Sidebar preferences every page shares.  Self-contained: works whether or not
     ``app.py`` ran first (see DESIGN.md's AppTest trap)."""
     _ensure_router()
-    P.load("_prefs", PREFS)
+    P.register_global(PREFS)
+    notices(P.load("_prefs", PREFS, ignore_unknown=True))
     with st.sidebar:
         P.widget(PREFS[0])
-    return Prefs(colorscale=st.session_state["cmap"])
+        P.widget(PREFS[1])
+        st.caption("Light or dark theme: ⋮ menu → Settings.")
+    prefs = Prefs(colorscale=st.session_state["cmap"], large=bool(st.session_state["big"]))
+    if prefs.large:
+        st.html(_BIG_CSS)
+    st.session_state["_prefs"] = prefs
+    return prefs
+
+
+def plot(fig, *, key: str, name: str, **kwargs):
+    """``st.plotly_chart`` with the app's conventions: a stable ``key``, PNG export at 2x
+    named ``name``, and the large-text preference applied to the figure's fonts."""
+    prefs = st.session_state.get("_prefs")
+    if prefs is not None and prefs.large:
+        size = prefs.font_size
+        fig.update_layout(font=dict(size=size), title_font_size=size + 3,
+                          hoverlabel=dict(font=dict(size=size)))
+        fig.update_xaxes(tickfont_size=size, title_font_size=size)
+        fig.update_yaxes(tickfont_size=size, title_font_size=size)
+    return st.plotly_chart(fig, key=key, config=export_config(name), **kwargs)
 
 
 def notices(messages: list[str]) -> None:
@@ -96,3 +126,13 @@ def page_links(links) -> None:
             st.page_link(file, label=label, icon=icon)
         except Exception:  # StreamlitPageNotFoundError outside st.navigation
             st.markdown(f"[{label}](/{url})")
+
+
+def inline_code(text: str) -> str:
+    """``text`` as Markdown inline code that no backtick inside it can break out of."""
+    import re
+    t = str(text).replace("\n", " ")
+    runs = [len(m) for m in re.findall(r"`+", t)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if (t.startswith("`") or t.endswith("`")) else ""
+    return f"{fence}{pad}{t}{pad}{fence}"

@@ -93,11 +93,11 @@ with ui.guard("run the model"):
         st.caption(f"d = {d}; T = {s.temp:g}; w = {s.window}. Keys outside S(i) get weight 0; "
                    "a query whose S(i) is empty attends to nothing (all weights 0).")
     if s.form == "self":
-        ev = st.plotly_chart(figures.heatmap(r.weights[0].numpy(), labels, labels, title=title,
-                                             colorscale=prefs.colorscale, clickable=True,
-                                             highlight_row=s.row, scope_mask=r.mask.numpy()),
-                             key="heatmap", on_select="rerun", selection_mode="points",
-                             config=figures.export_config(f"attention_{s.source}_{s.type}_{s.scope}"))
+        ev = ui.plot(figures.heatmap(r.weights[0].numpy(), labels, labels, title=title,
+                                     colorscale=prefs.colorscale, clickable=True,
+                                     highlight_row=s.row, scope_mask=r.mask.numpy()),
+                     key="heatmap", name=f"attention_{s.source}_{s.type}_{s.scope}",
+                     on_select="rerun", selection_mode="points")
         pts = (ev or {}).get("selection", {}).get("points", []) if ev else []
         if pts and int(pts[0].get("y", -1)) != s.row and 0 <= int(pts[0]["y"]) < n:
             s.row = int(pts[0]["y"])
@@ -110,9 +110,8 @@ with ui.guard("run the model"):
                    + "Blank cells are outside the query's scope. Click a cell to inspect its row below.")
     else:
         qname = tokens[s.row] if s.pq == "token" else "mean of all queries"
-        st.plotly_chart(figures.bars(r.weights[0, 0].numpy(), labels,
-                                     title=f"{title} · query: {qname}"), key="bars",
-                        config=figures.export_config(f"pooling_{s.type}_{s.scope}"))
+        ui.plot(figures.bars(r.weights[0, 0].numpy(), labels, title=f"{title} · query: {qname}"),
+                key="bars", name=f"pooling_{s.type}_{s.scope}")
         export.download_buttons(r.weights[0].numpy(), [f"query: {qname}"], labels, "pooling_weights",
                                 "dl", meta={"view": title})
 
@@ -120,7 +119,7 @@ with ui.guard("show the numbers"):
     st.slider("Inspect query token #", 0, max(n - 1, 1), key="row", disabled=n < 2)
     row = 0 if s.form == "pooling" else s.row
     tab = compute.row_table(r, row, labels)
-    st.markdown(f"**Query `{tokens[s.row]}` (#{s.row})**: "
+    st.markdown(f"**Query {ui.inline_code(tokens[s.row])} (#{s.row})**: "
                 f"sum of weights = {np.sum(tab['weight α']):.4f}")
     st.dataframe(pd.DataFrame(tab), hide_index=True, width="stretch", height=260,
                  column_config={k: st.column_config.NumberColumn(format="%.4f")
