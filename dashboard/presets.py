@@ -15,3 +15,24 @@ SENTENCES = {
 }
 
 DEFAULT_SENTENCE = SENTENCES["Coreference (it = animal)"]
+
+
+# Lesson-ready views: one click opens the page with these share-link parameters.
+# (title, page file, blurb, params)
+LESSONS = [
+    ("Coreference: what does “it” refer to?", "pages/sentence.py",
+     "Layer 4, head 2: the pronoun “it” (row 10) puts most of its attention on “animal”.",
+     {"text": SENTENCES["Coreference (it = animal)"], "layer": "4", "head": "2", "row": "10"}),
+    ("Agreement across a distance", "pages/sentence.py",
+     "Same head: the verb “are” (row 11) finds its subject “keys”, eight words back.",
+     {"text": SENTENCES["Agreement across a distance"], "layer": "4", "head": "2", "row": "11"}),
+    ("Local vs global on a long sentence", "pages/sentence.py",
+     "A window of w = 3: every token may only look 3 tokens either way. Switch Scope to Global to compare.",
+     {"text": SENTENCES["Long sentence (local vs global)"], "scope": "local", "window": "3", "layer": "2"}),
+    ("Soft vs hard attention", "pages/sentence.py",
+     "Hard attention keeps only each row's arg-max: one 1 per row. Switch back to Soft to see what was lost.",
+     {"text": SENTENCES["Coreference (it = animal)"], "type": "hard", "layer": "4", "head": "2"}),
+    ("Pooling: one query, the tutorial's formula", "pages/sentence.py",
+     "e_i, α_i = softmax(e)_i, c = Σ α_i v_i with the mean of all queries as the query.",
+     {"text": SENTENCES["Bank (river)"], "form": "pooling", "pq": "mean", "layer": "6"}),
+]

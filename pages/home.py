@@ -1,7 +1,7 @@
-"""Home: what Attention Explorer is and where to start."""
+"""Home: what Attention Explorer is, where to start, and one-click lesson presets."""
 import streamlit as st
 
-from dashboard import ui
+from dashboard import presets, ui
 
 ui.page_setup("home")
 st.title("Attention Explorer")
@@ -10,5 +10,22 @@ st.markdown(
     "here, offline) and in the textbook mechanisms: **soft**, **hard** and **self-attention**, "
     "**global** or **local** with a window. Every number on every page can be checked by hand "
     "from the formulas the page states.")
-ui.page_links([("pages/sentence.py", "sentence", "Sentence: type a sentence, pick a mechanism, read the heatmap",
-                ":material/notes:")])
+
+st.subheader("Pages")
+ui.page_links([
+    ("pages/sentence.py", "sentence", "Sentence — type a sentence, pick a mechanism, read the heatmap",
+     ":material/notes:"),
+])
+
+st.subheader("Lesson presets")
+st.caption("Each opens a page with its settings in the link, ready for a classroom.")
+cols = st.columns(3)
+for i, (title, page, blurb, query) in enumerate(presets.LESSONS):
+    with cols[i % 3].container(border=True):
+        st.markdown(f"**{title}**")
+        st.caption(blurb)
+        try:
+            st.page_link(page, label="Open", icon=":material/arrow_forward:", query_params=query)
+        except Exception:  # outside the router (bare page run): a plain link
+            import urllib.parse
+            st.markdown(f"[Open](/{page.split('/')[-1][:-3]}?{urllib.parse.urlencode(query)})")
