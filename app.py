@@ -11,5 +11,7 @@ st.set_page_config(page_title="Attention Explorer", page_icon=":material/visibil
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("pages/sentence.py", title="Sentence", icon=":material/notes:", url_path="sentence"),
+    st.Page("pages/translate.py", title="Translate", icon=":material/translate:", url_path="translate"),
+    st.Page("pages/summarize.py", title="Summarize", icon=":material/summarize:", url_path="summarize"),
 ]
 st.navigation(PAGES).run()

@@ -39,7 +39,7 @@ PARAGRAPHS = {
         "first minute so it does not stick. Cook it for about ten minutes, until it is al dente. "
         "Drain the pasta and toss it with the warm tomato sauce. The stock market fell sharply on "
         "Tuesday after the bank raised interest rates.",
-        "How long should the pasta cook?"),
+        "How do I keep spaghetti from sticking?"),
     "A family dinner (dialogue, 7.30 p.m.)": (
         "Dinner was ready at 7.30 p.m., but nobody came downstairs. The oven timer went off twice. "
         "Mum called again, louder this time! \"Five more minutes,\" my brother shouted back. "
@@ -122,7 +122,8 @@ ALIGN_NORM_LATEX = {
             r"\qquad \alpha_{ts} = 0\ \ (s \notin W(t))",
     "hard": r"\alpha_{ts} = [\, s = \arg\max_{s' \in W(t)} e_{ts'} \,]",
 }
-GAUSS_LATEX = r"\alpha_{ts} \leftarrow \alpha_{ts}\, \exp\!\left(-\frac{(s - p_t)^2}{2\sigma^2}\right),\qquad \sigma = D/2"
+GAUSS_LATEX = (r"\alpha_{ts} \leftarrow \alpha_{ts}\, \exp\!\left(-\frac{(s - p_t)^2}{2\sigma^2}\right),"
+               r"\qquad \sigma = D/2")
 POOL_SCORE_LATEX = {
     "dot": r"e_i = q \cdot s_i",
     "cosine": r"e_i = \frac{q \cdot s_i}{\lVert q \rVert\, \lVert s_i \rVert}",

@@ -144,20 +144,46 @@ def _read_url() -> dict[str, str]:
         return {}
 
 
-def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False) -> list[str]:
+_LAST_PAGE = "_params_page"
+_ENTERING = "_params_entering"
+
+
+def enter(page: str) -> None:
+    """Record which page this run draws (``ui.page_setup`` calls it first thing), so
+    :func:`load` knows when the user has just arrived from another page."""
+    st.session_state[_ENTERING] = st.session_state.get(_LAST_PAGE) != page
+    st.session_state[_LAST_PAGE] = page
+
+
+def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
+         page_scoped: bool = True) -> list[str]:
     """Initialise widget state for ``params`` and apply the URL when it is new.
 
-    The URL is applied on the page's first run in a session and whenever it differs
-    from what this page last published (a preset or share link opened from another
-    page); widget changes never re-read it.  Returns Markdown-safe notices for URL
-    values that were ignored.  Call at the top of a page, before drawing its widgets.
+    Entering a page (first run, or coming from another page) starts from a clean
+    slate, so two pages that use the same key never see each other's values: the
+    page's defaults plus the URL when it carries page parameters (a share link or
+    preset), else the values this page had when the user last left it.
+    The URL is applied then and whenever it differs from what this page last
+    published; widget changes never re-read it.  Returns Markdown-safe notices for
+    URL values that were ignored.  Call at the top of a page, before its widgets.
+    ``page_scoped=False`` is for app-wide parameters (the sidebar preferences).
     """
     notices: list[str] = []
     url = _read_url()
     state_key = _url_state_key(params)
+    global_keys = {g.key for g in _GLOBAL}
+    entering = st.session_state.pop(_ENTERING, None) if page_scoped else False
+    if entering is None:               # page_setup was not called: decide here
+        entering = st.session_state.get(_LAST_PAGE) != page
+        st.session_state[_LAST_PAGE] = page
+    if entering:
+        page_url = [k for k in url if k not in global_keys]
+        saved = {} if page_url else st.session_state.get(f"_params_saved:{page}", {})
+        for p in params:
+            st.session_state[p.key] = saved.get(p.key, p.default)
+        st.session_state.pop(state_key, None)          # apply the URL below
     if url != st.session_state.get(state_key):
         by_key = {p.key: p for p in params}
-        global_keys = {g.key for g in _GLOBAL}
         for k, raw in url.items():
             p = by_key.get(k)
             if p is None:
@@ -219,4 +245,7 @@ def publish(params: Sequence[Param]) -> str:
     except Exception:  # never let URL syncing break a page
         pass
     st.session_state[_url_state_key(params)] = values
+    page = st.session_state.get(_LAST_PAGE)
+    if page is not None:               # what to restore when the user comes back
+        st.session_state[f"_params_saved:{page}"] = {p.key: st.session_state.get(p.key) for p in params}
     return urllib.parse.urlencode(values)

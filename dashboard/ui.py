@@ -59,8 +59,9 @@ def page_setup(page: str) -> Prefs:
     """Sidebar preferences every page shares.  Self-contained: works whether or not
     ``app.py`` ran first (see DESIGN.md's AppTest trap)."""
     _ensure_router()
+    P.enter(page)
     P.register_global(PREFS)
-    notices(P.load("_prefs", PREFS, ignore_unknown=True))
+    notices(P.load("_prefs", PREFS, ignore_unknown=True, page_scoped=False))
     with st.sidebar:
         P.widget(PREFS[0])
         P.widget(PREFS[1])

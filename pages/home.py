@@ -15,6 +15,10 @@ st.subheader("Pages")
 ui.page_links([
     ("pages/sentence.py", "sentence", "Sentence — type a sentence, pick a mechanism, read the heatmap",
      ":material/notes:"),
+    ("pages/translate.py", "translate", "Translate — align two sentences by cross-attention (global, local-m, local-p)",
+     ":material/translate:"),
+    ("pages/summarize.py", "summarize", "Summarize — an extractive summary by attention pooling over sentences",
+     ":material/summarize:"),
 ])
 
 st.subheader("Lesson presets")

@@ -68,3 +68,17 @@ def test_sentence_page_exports_the_shown_matrix(monkeypatch):
     np.testing.assert_allclose(got, shown, atol=1e-6)
     ticks = chart_spec(at, key="heatmap")["layout"]["yaxis"]["ticktext"]
     assert j["rows"] == ticks and j["columns"] == ticks
+
+
+def test_pages_keep_their_own_state_across_navigation():
+    """Two pages may use the same key; leaving and coming back restores a page's own values."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    at.switch_page("pages/sentence.py").run()
+    at.slider(key="temp").set_value(2.0).run()
+    at.radio(key="type").set_value("hard").run()
+    at.switch_page("pages/home.py").run()
+    assert not at.exception
+    at.switch_page("pages/sentence.py").run()
+    assert not at.exception
+    assert at.slider(key="temp").value == 2.0 and at.radio(key="type").value == "hard"
