@@ -83,6 +83,9 @@ def plot(fig, *, key: str, name: str, **kwargs):
                           hoverlabel=dict(font=dict(size=size)))
         fig.update_xaxes(tickfont_size=size, title_font_size=size)
         fig.update_yaxes(tickfont_size=size, title_font_size=size)
+        for trace in fig.data:             # numbers printed inside cells / on bars
+            if "textfont" in trace:
+                trace.textfont.size = size
     return st.plotly_chart(fig, key=key, config=export_config(name), **kwargs)
 
 
