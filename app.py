@@ -11,7 +11,11 @@ st.set_page_config(page_title="Attention Explorer", page_icon=":material/visibil
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
     st.Page("pages/sentence.py", title="Sentence", icon=":material/notes:", url_path="sentence"),
+    st.Page("pages/model.py", title="Model explorer", icon=":material/grid_view:", url_path="model"),
+    st.Page("pages/image.py", title="Image", icon=":material/image:", url_path="image"),
     st.Page("pages/translate.py", title="Translate", icon=":material/translate:", url_path="translate"),
     st.Page("pages/summarize.py", title="Summarize", icon=":material/summarize:", url_path="summarize"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
 ]
 st.navigation(PAGES).run()

@@ -132,6 +132,7 @@ def _sentence_32_tokens():
 # Per page: query parameters for a typical view, and a widget change to time (key, two values).
 PAGE_CASES = {
     "sentence.py": ({"text": _sentence_32_tokens()}, ("radio", "type", "soft", "hard")),
+    "image.py": ({"sample": "astronaut", "patch": "16"}, ("radio", "type", "soft", "hard")),
 }
 
 

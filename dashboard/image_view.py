@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -97,15 +97,14 @@ def sync_upload(uploaded) -> Optional[tuple[str, str]]:
     * a new file that decodes becomes the shown image;
     * a new file that does not keeps the previous image (sample or earlier upload) and the error
       is remembered for as long as that file sits in the uploader;
-    * removing the file returns to the chosen sample.
+    * an empty uploader changes nothing (the browser empties it for a moment when one file
+      replaces another): going back to a sample is :func:`choose_sample`'s job.
     Returns ``(file name, message)`` when the uploader holds a refused file, else None.
     """
     ss = st.session_state
     if uploaded is None:
         ss.pop(SEEN, None)
         ss.pop(ERROR, None)
-        if ss.get(CURRENT):
-            ss[CURRENT] = None
         return None
     fid = _file_id(uploaded)
     if ss.get(SEEN) != fid:
@@ -140,13 +139,21 @@ def build_bundle(data: bytes, patch: int, position: bool = False) -> dict:
 
     Returns ``uri`` (JPEG data URI of the prepared image), ``grid (gh, gw)``, ``shape (H, W)``,
     ``patch``, ``features (N, d) float32`` (standardized, + position encoding if ``position``),
-    ``raw (N, 20) float32`` (unstandardized), ``names`` (d column names), ``orig_size (w, h)``.
+    ``raw (N, 20) float32`` (unstandardized), ``names`` (d column names), ``orig_size (w, h)``,
+    ``notes`` (sentences about resizing worth telling the user).
     """
     img = load_image(data)
     x = prepare(img, patch=patch, max_side=MAX_SIDE)                      # (H, W, 3)
     gh, gw = grid_shape(x.shape, patch)
     jpeg = image_to_bytes(Image.fromarray(to_uint8(x)), "JPEG", quality=88)
-    return dict(uri="data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"),
+    (w, h), (H, W) = img.size, x.shape[:2]
+    notes = []
+    if abs((W / H) / (w / h) - 1) > 0.05:
+        notes.append(f"The image is {w}×{h} px; it is shown at {W}×{H} px so that each side is a whole "
+                     f"number of {patch}-px patches (at least one), which changes its aspect ratio.")
+    if max(w, h) * 4 <= max(W, H):
+        notes.append(f"The image is only {w}×{h} px: it is enlarged to {W}×{H} px (blocky pixels).")
+    return dict(notes=notes, uri="data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"),
                 grid=(gh, gw), shape=x.shape[:2], patch=patch, orig_size=img.size,
                 features=patch_features(x, patch, position=position).numpy(),
                 raw=patch_features(x, patch, raw=True).numpy(),
@@ -308,8 +315,7 @@ def check_table(v: QueryView, s: Settings, grid: tuple[int, int], k: int = 5) ->
 def matrix(key: str, patch: int, position: bool, s: tuple, _b: dict) -> tuple[np.ndarray, np.ndarray]:
     """Cached block-mean patch × patch matrix ``(B, B)`` and block starts; ``s`` is the
     :class:`Settings` as a tuple (hashable cache key)."""
-    st_ = Settings(*s)
-    return matrix_from_bundle(_b, st_)
+    return matrix_from_bundle(_b, Settings(*s))
 
 
 def matrix_from_bundle(b: dict, s: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -321,6 +327,9 @@ def matrix_from_bundle(b: dict, s: Settings) -> tuple[np.ndarray, np.ndarray]:
 
 
 def settings_tuple(s: Settings) -> tuple:
+    """The settings that shape the matrix, as a hashable cache key (display-only fields reset,
+    so changing the opacity or colour scale does not recompute it)."""
+    s = replace(s, view="matrix", pooling_query="mean", opacity=0.0, colorscale="")
     return tuple(getattr(s, f) for f in Settings.__dataclass_fields__)
 
 
@@ -372,10 +381,21 @@ def sample_credit(name: str) -> str:
 
 
 def md_code(text: str, limit: int = 80) -> str:
-    """User text (a file name) as a Markdown code span: shown literally, never as markup."""
-    t = "".join(ch if ch.isprintable() else "?" for ch in str(text)).replace("`", "'")
-    t = t if len(t) <= limit else t[:limit] + "…"
-    return f"`{t}`"
+    """User text (a file name) as Markdown inline code: shown literally, never as markup
+    (non-printable characters become "?", long names are cut at ``limit``)."""
+    from .ui import inline_code
+
+    t = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return inline_code(t if len(t) <= limit else t[:limit] + "…")
+
+
+def payload_bytes(grid: int, sample: str = "astronaut") -> int:
+    """Bytes of the overlay figure's JSON at ``grid × grid`` patches (512-px square sample,
+    patch = 512 / grid), default settings, centre query: what one click sends to the browser."""
+    b = build_bundle(sample_images()[sample].read_bytes(), MAX_SIDE // grid)
+    gh, gw = b["grid"]
+    fig, _ = click_overlay(b, Settings(), gh // 2, gw // 2, title="benchmark")
+    return len(fig.to_json())
 
 
 def _d(b: dict, s: Settings) -> tuple[int, int]:

@@ -92,6 +92,10 @@ def matrix_editor(p: MatrixParam, row_labels: Sequence[str], col_labels: Sequenc
 
 def _matrix_editor(p, row_labels, col_labels, disabled) -> np.ndarray:
     base = p.matrix(st.session_state[p.key])                         # always valid
+    seen = st.session_state.get(f"_{p.key}_seen")
+    if seen is not None and seen != st.session_state[p.key]:
+        # changed outside the editor (link, reset, resize): drop the editor's old edits
+        st.session_state[f"_{p.key}_ver"] = st.session_state.get(f"_{p.key}_ver", 0) + 1
     ver = st.session_state.setdefault(f"_{p.key}_ver", 0)
     df = pd.DataFrame(base, index=list(row_labels), columns=list(col_labels))
     cfg = {c: st.column_config.NumberColumn(c, min_value=-T.MAX_ABS, max_value=T.MAX_ABS,
@@ -99,6 +103,7 @@ def _matrix_editor(p, row_labels, col_labels, disabled) -> np.ndarray:
     edited = st.data_editor(df, key=f"{p.key}_edit{ver}", num_rows="fixed", disabled=disabled,
                                column_config=cfg, width="content")
     m, problems = T.cells_to_matrix(pd.DataFrame(edited).astype(object).to_numpy().tolist(), p.label)
+    st.session_state[f"_{p.key}_seen"] = st.session_state[p.key]
     if problems:
         st.warning("Still using the last good " + p.label + ": " + "; ".join(problems[:4])
                       + ("; …" if len(problems) > 4 else "")
@@ -106,15 +111,14 @@ def _matrix_editor(p, row_labels, col_labels, disabled) -> np.ndarray:
                       icon=":material/edit_off:")
         return base
     if m.shape == base.shape and not np.array_equal(m, base):
-        st.session_state[p.key] = T.format_matrix(m)
+        st.session_state[p.key] = st.session_state[f"_{p.key}_seen"] = T.format_matrix(m)
     return m
 
 
 def reset_editors(*params: MatrixParam) -> None:
-    """Put ``params`` back to their defaults and start their editors afresh."""
+    """Put ``params`` back to their defaults (their editors then start afresh)."""
     for p in params:
         st.session_state[p.key] = p.default
-        st.session_state[f"_{p.key}_ver"] = st.session_state.get(f"_{p.key}_ver", 0) + 1
 
 
 # ------------------------------------------------------------------ showing matrices
@@ -143,8 +147,15 @@ def quiz(key: str, question: str, options: Sequence[str], answer: str, why: str)
         st.error(f"Not quite: the answer is **{answer}**. {why}", icon=":material/lightbulb:")
 
 
+def _num(x, digits: int) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.{digits}e}" if abs(x) >= 1e6 else f"{x:.{digits}f}"
+
+
 def fmt_vec(v, digits: int = 4) -> str:
-    return "[" + ", ".join(f"{x:.{digits}f}" if x is not None else "—" for x in v) + "]"
+    """``[0.4223, 0.1554, …]``; None shows as "—" (outside the scope)."""
+    return "[" + ", ".join(_num(x, digits) for x in v) + "]"
 
 
 def row_arithmetic(s: T.Steps, i: int, names: Sequence[str]) -> str:
@@ -163,12 +174,12 @@ def row_arithmetic(s: T.Steps, i: int, names: Sequence[str]) -> str:
         ex = [float(np.exp(z[j] - shift)) if m[j] else None for j in range(len(e))]
         tot = sum(x for x in ex if x is not None)
         note = " (subtracting the row's largest value first does not change α)" if shift else ""
-        lines.append(f"{what} over the scope = {fmt_vec(ex)}, sum = {tot:.4f}; "
+        lines.append(f"{what} over the scope = {fmt_vec(ex)}, sum = {_num(tot, 4)}; "
                      f"divide by the sum: α = {fmt_vec(a)}{note}. Keys outside the scope get 0.")
     else:
         best = T.argmax_tokens(np.where(m, e, -np.inf))
         tie = f" (a tie between {', '.join(names[j] for j in best)}: the first wins)" if len(best) > 1 else ""
-        lines.append(f"the largest in-scope score is at {names[best[0]]}{tie}, so α = {fmt_vec(a, 0)}.")
+        lines.append(f"The largest in-scope score is at {names[best[0]]}{tie}, so α = {fmt_vec(a, 0)}.")
     terms = " + ".join(f"{a[j]:.4f}·{names[j]}" for j in range(len(a)) if a[j] != 0)
     lines.append(f"Output c = {terms} = {fmt_vec(s.output[i])}.")
     return "  \n".join(lines)
@@ -209,6 +220,13 @@ def variant_caption(v: T.Variant, r, seed: int) -> str:
                                         else " (the arg-max; first on ties)."))
     else:
         parts.append("Each row sums to 1.")
-    if v.scope in ("local", "causal", "local_p"):
+    n = r.weights.shape[-1]
+    if v.scope == "local" and v.window >= n - 1:
+        parts.append(f"w = {v.window} ≥ n − 1 = {n - 1}: every key is inside the window, so this "
+                     "is the same as global.")
+    elif v.scope in ("local", "causal", "local_p"):
         parts.append("Blank = outside the scope.")
+    if r.weights[0].sum(-1).eq(0).any():
+        k = int(r.weights[0].sum(-1).eq(0).sum())
+        parts.append(f"{k} row(s) have an empty scope and attend to nothing (all 0).")
     return " ".join(parts)

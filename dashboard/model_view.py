@@ -18,7 +18,7 @@ from attention import explore as X
 from attention.metrics import head_stats, rollout
 from figures import model as FM
 
-from . import cache, export
+from . import cache, export, ui
 from . import formulas as F
 from . import params as P
 
@@ -47,7 +47,7 @@ STAT_LATEX = {
     "max_weight": r"\max = \frac{1}{n}\sum_i \max_j \alpha_{ij}",
 }
 ROLLOUT_LATEX = (r"\hat A_\ell = \mathrm{rownorm}\big(0.5\, \bar A_\ell + 0.5\, I\big),\quad "
-                 r"\bar A_\ell = \frac{1}{12}\sum_h A_{\ell h},\quad "
+                 r"\mathrm{rownorm}(M)_{ij} = \frac{M_{ij}}{\sum_{j'} M_{ij'}},\quad "
                  r"R = \hat A_{\mathrm{to}} \cdots \hat A_{\mathrm{from}}")
 MEAN_LATEX = r"\bar A_\ell = \frac{1}{12}\sum_{h=1}^{12} A_{\ell h}"
 COS_LATEX = (r"\cos(s, s') = \frac{s \cdot s'}{\lVert s\rVert\,\lVert s'\rVert},\quad "
@@ -116,7 +116,7 @@ def downloads(matrix, row_labels, col_labels, name: str, key: str, meta: Optiona
     """CSV + JSON buttons (the formats of ``dashboard.export``), generated only when clicked."""
     m = np.asarray(matrix)
     rl, cl = [str(r) for r in row_labels], [str(c) for c in col_labels]
-    c1, c2, _ = st.columns([1, 1, 4])
+    c1, c2, _ = st.columns([1, 1, 2])
     c1.download_button("CSV", lambda: export.matrix_csv(m, rl, cl), file_name=f"{name}.csv",
                        mime="text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
     c2.download_button("JSON", lambda: export.matrix_json(m, rl, cl, meta), file_name=f"{name}.json",
@@ -127,7 +127,7 @@ def downloads(matrix, row_labels, col_labels, name: str, key: str, meta: Optiona
 def chart(fig, key: str, name: str, select: bool = False):
     """``st.plotly_chart`` with the PNG export config; ``select`` turns on point clicks."""
     kw = dict(on_select="rerun", selection_mode="points") if select else {}
-    return st.plotly_chart(fig, key=key, config=figures.export_config(name), **kw)
+    return ui.plot(fig, key=key, name=name, **kw)
 
 
 # ------------------------------------------------------------------ cached arrays
@@ -245,7 +245,8 @@ class Ctx:
             return None
         fig = figures.heatmap(sub, self.col_labels, self.row_labels, title=title,
                               colorscale=self.colorscale, scope_mask=mask, value_name=value_name,
-                              clickable=select, highlight_row=highlight_row, **kw)
+                              clickable=select, highlight_row=highlight_row,
+                              zmax=float(st.session_state.zmax), **kw)
         ev = chart(fig, key, name, select)
         downloads(sub if mask is None else np.where(mask, sub, np.nan), self.row_labels,
                   self.col_labels, name, f"dl_{key}", meta={"view": title, "rows": "query",
@@ -257,6 +258,11 @@ class Ctx:
         P.widget(self.by["layer"], c1)
         P.widget(self.by["head"], c2)
         return st.session_state.layer - 1, st.session_state.head - 1
+
+
+def _zmax_note() -> str:
+    z = float(st.session_state.zmax)
+    return f" (weights ≥ {z:g} all get the top colour)" if z < 1 else ""
 
 
 def _filters_note(ctx: Ctx) -> str:
@@ -277,19 +283,19 @@ def render_model(ctx: Ctx) -> None:
                        f"share on [CLS]/[SEP] {S['special_share'][l, h]:.2f}"
                        for h in range(N_HEADS)] for l in range(L_LAYERS)], dtype=object)
     fig = FM.model_grid(thumbs, colorscale=ctx.colorscale, selected=(s.layer - 1, s.head - 1),
-                        hover=hover, title=f"All 72 heads · {ctx.n} tokens")
+                        hover=hover, title=f"All 72 heads · {ctx.n} tokens", zmax=float(s.zmax))
     ev = chart(fig, "grid", "model_view_all_heads", select=True)
     pt = clicked(ev)
     if pt is not None:
         cell = FM.grid_cell(pt.get("x", -1), pt.get("y", -1), L_LAYERS, N_HEADS)
         if cell is not None:
             request(layer=cell[0] + 1, head=cell[1] + 1)
-    pooled = (f" Each tile has more than 64 tokens a side, so a tile pixel is the **largest** weight "
-              f"of a {bq} × {bk} block of (query, key) cells — thin patterns stay visible."
+    pooled = (f" With more than 64 tokens a side, a tile pixel is the **largest** weight of a "
+              f"{bq} × {bk} block of (query, key) cells, so thin patterns stay visible."
               if (bq, bk) != (1, 1) else "")
     st.caption("Each tile is one head's attention matrix α (queries down, keys across), "
-               "α_ij = softmax_j(q_i·k_j/√32), coloured 0 → 1 and rounded to 0.01 (the colour "
-               f"axis is the same for every tile).{pooled}{_filters_note(ctx)} "
+               "α_ij = softmax_j(q_i·k_j/√32), rounded to 0.01 and coloured on one scale for every "
+               f"tile{_zmax_note()}.{pooled}{_filters_note(ctx)} "
                "Click a tile to open that head below.")
     tq, tk = thumbs.shape[-2:]
     rl = [f"layer {l + 1} head {h + 1} query-block {i}" for l in range(L_LAYERS)
@@ -302,7 +308,7 @@ def render_model(ctx: Ctx) -> None:
     st.subheader("One head, large")
     l, h = ctx.layer_head_widgets()
     r = layer_attention(ctx.enc, l)
-    ctx.heatmap(r.weights[h].numpy(), "big", f"attention_layer{l + 1}_head{h + 1}",
+    ctx.heatmap(r.weights[h].numpy(), "head_map", f"attention_layer{l + 1}_head{h + 1}",
                 f"layer {l + 1}, head {h + 1}")
     st.caption(r"Row i: how query token i spreads its attention over the keys; each full row "
                f"sums to 1. Exact float values (hover), zoom by dragging.{_filters_note(ctx)}")
@@ -313,12 +319,12 @@ def render_head(ctx: Ctx) -> None:
     c1, c2 = st.columns(2)
     P.widget(ctx.by["layer"], c1)
     P.widget(ctx.by["thr"], c2)
-    st.pills("Heads (colour = head)", list(range(1, N_HEADS + 1)), selection_mode="multi", key="heads",
+    st.pills("Heads to draw (colours: see the chart legend)", list(range(1, N_HEADS + 1)), selection_mode="multi", key="heads",
              format_func=lambda h: f"{h}")
     if s.iso >= ctx.n:
         s.iso = -1
     c1, c2 = st.columns([3, 2])
-    c1.selectbox("Isolate a token (or click one in the chart)", [-1] + list(range(ctx.n)), key="iso",
+    c1.selectbox("Isolate a token (or click its dot in the chart)", [-1] + list(range(ctx.n)), key="iso",
                  format_func=lambda i: "— all tokens —" if i < 0 else ctx.labels[i])
     P.widget(ctx.by["isodir"], c2, radio=True)
     l = s.layer - 1
@@ -350,8 +356,8 @@ def render_head(ctx: Ctx) -> None:
                 request(iso=tok, isodir=side)
     st.caption("A line joins query token i (left, attending) to key token j (right, attended to) "
                f"for every head weight α_ij ≥ {s.thr:g}; line opacity = α rounded up to a multiple "
-               "of 1/8, colour = head (legend; click a legend entry to hide a head). Click a token "
-               f"to show only its lines; click it again to show all.{_filters_note(ctx)}")
+               "of 1/8, colour = head (legend; click a legend entry to hide a head). Click a token's "
+               f"dot to show only its lines; click it again to show all.{_filters_note(ctx)}")
     rows, names = [], []
     for h in heads:
         rows.append(np.where(sub[h] >= s.thr, sub[h], np.nan))
@@ -389,7 +395,7 @@ def render_neuron(ctx: Ctx) -> None:
                + "The neuron view always uses all n keys (the display filters don't apply: the "
                "softmax runs over every key).")
 
-    st.markdown(f"**Step by step for query `{ctx.tokens[i]}` (#{i}), d = {D_HEAD}.** "
+    st.markdown(f"**Step by step for query {ui.inline_code(ctx.tokens[i])} (#{i}), d = {D_HEAD}.** "
                 f"Largest |table α − heatmap row i| = {diff_w:.1e}; largest |c_i − model's head output| "
                 f"= {diff_o:.1e}.")
     st.latex(F.SCORE_LATEX["scaled_dot"] + r",\qquad " + F.NORM_LATEX["soft"].replace("/T", "")
@@ -406,14 +412,14 @@ def render_neuron(ctx: Ctx) -> None:
                  column_config={c: st.column_config.NumberColumn(format="%.5f") for c in tab.columns[1:]})
     downloads(tab.iloc[:, 1:].to_numpy(), ctx.labels, list(tab.columns[1:]), f"neuron_steps_q{i}", "dl_steps",
               meta={"layer": l + 1, "head": h + 1, "query": i})
-    st.plotly_chart(FM.neuron_products(N["qk"], ctx.labels,
-                                       title=f"q_{i} ∘ k_j: each row sums to q·k_j (column 2 above)"),
-                    key="neuron_qk", config=figures.export_config(f"q_times_k_layer{l + 1}_head{h + 1}_q{i}"))
+    ui.plot(FM.neuron_products(N["qk"], ctx.labels,
+                               title=f"q_{i} ∘ k_j: each row sums to q·k_j (column 2 above)"),
+            key="neuron_qk", name=f"q_times_k_layer{l + 1}_head{h + 1}_q{i}")
     downloads(N["qk"], ctx.labels, [f"dim {d}" for d in range(D_HEAD)], f"q_times_k_q{i}", "dl_qk")
     dims = [f"{d}" for d in range(D_HEAD)]
     with st.expander(f"The vectors: q_{i}, every k_j and v_j, α_j v_j and the output c_{i} (32 numbers each)"):
         fmt = {c: st.column_config.NumberColumn(format="%.4f") for c in dims}
-        st.markdown(f"**q_{i}** (query of `{ctx.tokens[i]}`)")
+        st.markdown(f"**q_{i}** (query of {ui.inline_code(ctx.tokens[i])})")
         st.dataframe(pd.DataFrame(N["q"][None], columns=dims), hide_index=True, column_config=fmt)
         for name, arr, cap in (("k_j", N["k"], "keys"), ("v_j", N["v"], "values"),
                                ("α_j v_j", N["weighted_v"], "each value scaled by its weight")):
@@ -453,7 +459,7 @@ def render_stats(ctx: Ctx) -> None:
                        **{STATS[c].replace("top-k", f"top-{s.sk}"): S[c].reshape(-1) for c in cols}})
     st.dataframe(df, hide_index=True, width="stretch", height=300,
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in df.columns[2:]})
-    downloads(df.iloc[:, 2:].to_numpy(), [f"layer {a} head {b}" for a, b in zip(df.layer, df.head)],
+    downloads(df.iloc[:, 2:].to_numpy(), [f"layer {a} head {b}" for a, b in zip(df["layer"], df["head"])],
               list(df.columns[2:]), "head_statistics", "dl_stats_table")
 
 
@@ -472,11 +478,11 @@ def render_agg(ctx: Ctx) -> None:
     a, b = st.columns(2)
     with a:
         ctx.heatmap(mean, "mean_map", f"mean_over_heads_layer{l + 1}", f"mean over 12 heads, layer {l + 1}")
-        st.latex(MEAN_LATEX)
     with b:
         ctx.heatmap(R, "rollout_map", f"rollout_layers{r0}-{r1}", f"rollout, layers {r0}→{r1}",
                     value_name="share")
-        st.latex(ROLLOUT_LATEX)
+    st.latex(MEAN_LATEX)
+    st.latex(ROLLOUT_LATEX)
     sums = R.sum(-1)
     st.caption(f"Rollout (Abnar & Zuidema 2020): the residual connection is modelled by adding I, rows are "
                f"renormalised (every row of Â sums to 1), and the layers are multiplied, from layer {r0} "
@@ -504,7 +510,7 @@ def render_cf(ctx: Ctx) -> None:
     st.markdown(f"**Variant** `{desc}` in layer(s) {', '.join(str(v + 1) for v in layers)}; the other layers "
                 "keep the model's attention but read the changed hidden states.")
     m1, m2, m3 = st.columns(3)
-    m1.metric("cosine(original, counterfactual) embedding", f"{res['cos']:.6f}")
+    m1.metric("cosine of the sentence embeddings", f"{res['cos']:.6f}")
     m2.metric("1 − cosine", f"{1 - res['cos']:.2e}")
     m3.metric("mean JS divergence over heads (nats)", f"{float(res['js'].mean()):.4f}")
     st.latex(COS_LATEX)
@@ -534,9 +540,9 @@ def render_cf(ctx: Ctx) -> None:
     st.caption(("This layer runs the variant: blank cells are outside its scope. " if l in layers else
                 "This layer keeps the model's attention; it changed only because its input changed. ")
                + _filters_note(ctx))
-    st.plotly_chart(figures.bars(res["token_cos"], ctx.labels, value_name="cosine",
-                                 title="Per token: cosine of final hidden states, original vs counterfactual"),
-                    key="cf_tok", config=figures.export_config("counterfactual_token_cosine"))
+    ui.plot(figures.bars(res["token_cos"], ctx.labels, value_name="cosine",
+                         title="Per token: cosine of final hidden states, original vs counterfactual"),
+            key="cf_tok", name="counterfactual_token_cosine")
     downloads(res["token_cos"][None], ["cosine"], ctx.labels, "counterfactual_token_cosine", "dl_cf_tok")
 
 
@@ -550,9 +556,8 @@ def render_pair(ctx: Ctx) -> None:
     n_a = int((ctx.enc["type_ids"] == 0).sum())
     st.caption(f"Segment A = [CLS] + the first text + [SEP] ({n_a} tokens, type id 0); segment B = the second "
                f"text + [SEP] ({ctx.n - n_a} tokens, type id 1).")
-    a, b = st.columns(2)
-    for col, code, key in ((a, "AB", "pair_ab"), (b, "BA", "pair_ba")):
-        with col:
+    for code, key in (("AB", "pair_ab"), ("BA", "pair_ba")):
+        if True:
             fig = FM.layer_head_heatmap(M[code], value_name="share", colorscale=ctx.colorscale, zmin=0.0,
                                         zmax=1.0, fmt=".2f", selected=(s.layer - 1, s.head - 1),
                                         title=f"{code[0]} → {code[1]}: share of a {code[0]} token's attention on {code[1]}")
@@ -564,7 +569,7 @@ def render_pair(ctx: Ctx) -> None:
                       [f"head {h + 1}" for h in range(N_HEADS)], f"segment_share_{code}", f"dl_{key}")
     st.latex(r"\mathrm{share}_{A\to B} = \frac{1}{|A|}\sum_{i \in A}\ \sum_{j \in B} \alpha_{ij}"
              r"\qquad(\mathrm{share}_{A\to A} + \mathrm{share}_{A\to B} = 1)")
-    st.caption("The block filter above (A → B, ...) picks which part of the matrix the chart below shows.")
+    st.caption("The pair-block filter in the sidebar (A → B, ...) picks which part of the matrix the chart below shows.")
     l, h = ctx.layer_head_widgets()
     r = layer_attention(ctx.enc, l)
     ctx.heatmap(r.weights[h].numpy(), "pair_block", f"pair_layer{l + 1}_head{h + 1}_{ctx.block}",

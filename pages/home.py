@@ -15,10 +15,18 @@ st.subheader("Pages")
 ui.page_links([
     ("pages/sentence.py", "sentence", "Sentence — type a sentence, pick a mechanism, read the heatmap",
      ":material/notes:"),
+    ("pages/model.py", "model", "Model explorer — all 72 heads at once, head lines, q·k step by step, "
+     "statistics, rollout, counterfactual attention", ":material/grid_view:"),
+    ("pages/image.py", "image", "Image — upload or pick a photo, click a patch, see where it attends",
+     ":material/image:"),
     ("pages/translate.py", "translate", "Translate — align two sentences by cross-attention (global, local-m, local-p)",
      ":material/translate:"),
     ("pages/summarize.py", "summarize", "Summarize — an extractive summary by attention pooling over sentences",
      ":material/summarize:"),
+    ("pages/learn.py", "learn", "Learn — the formulas step by step on a tiny example you can edit",
+     ":material/school:"),
+    ("pages/compare.py", "compare", "Compare — 2 to 4 mechanisms side by side, differences, entropy, KL and JS",
+     ":material/compare:"),
 ])
 
 st.subheader("Lesson presets")

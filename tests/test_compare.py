@@ -1,0 +1,169 @@
+"""Compare page: metrics against hand-computed values, and the page in AppTest
+(defaults on a real sentence, widget changes, the tiny example, share links)."""
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from attention import attend
+from attention import tutorial as T
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
+LN2 = math.log(2)
+e = math.e
+X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+
+# ------------------------------------------------------------------ metrics by hand
+def one(p, ref):
+    """Metrics of a single-row distribution p against a single-row reference."""
+    return T.compare_metrics([np.array([ref], float), np.array([p], float)])[1]
+
+
+def test_metrics_by_hand():
+    assert one([0.5, 0.5], [0.5, 0.5]).entropy == pytest.approx(LN2)
+    assert one([1, 0], [1, 0]).entropy == 0
+    assert one([1, 0], [0.5, 0.5]).kl == pytest.approx(LN2)            # KL([1,0] || [.5,.5])
+    assert one([1, 0], [0, 1]).js == pytest.approx(LN2)                # disjoint one-hots
+    assert one([0.995, 0.005], [0.5, 0.5]).sparsity == 0.5             # 0.005 < 0.01
+    assert one([0.99, 0.01], [0.5, 0.5]).sparsity == 1.0               # ">=" 0.01 counts
+    m = one([0.5, 0.5], [1, 0])                                        # reference has a zero
+    assert math.isinf(m.kl) and m.kl_inf_rows == 1
+    # m = [0.75, 0.25]: JS = (KL([.5,.5] || m) + KL([1,0] || m)) / 2, finite
+    assert m.js == pytest.approx(0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25))
+                                 + 0.5 * math.log(1 / 0.75))
+    assert one([0.25, 0.75], [0.5, 0.5]).kl == pytest.approx(0.25 * math.log(0.5) + 0.75 * math.log(1.5))
+
+
+def test_metrics_are_plain_means_over_query_rows():
+    ref = np.array([[0.5, 0.5], [0.5, 0.5]])
+    p = np.array([[1.0, 0.0], [0.5, 0.5]])
+    ms = T.compare_metrics([ref, p])
+    assert ms[1].entropy == pytest.approx(LN2 / 2)                    # (0 + ln 2) / 2
+    assert ms[1].sparsity == pytest.approx(0.75)                      # (1/2 + 2/2) / 2
+    assert ms[1].kl == pytest.approx(LN2 / 2)                         # (ln 2 + 0) / 2
+    assert ms[0].kl == 0 and ms[0].js == 0
+    # local-p rows (sum < 1) are divided by their sum first; empty rows are left out
+    lp = np.array([[0.2, 0.2], [0.0, 0.0]])
+    ms = T.compare_metrics([lp, lp])
+    assert ms[0].entropy == pytest.approx(LN2) and ms[0].rows_used == 1
+
+
+# ------------------------------------------------------------------ the page
+def page(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def z(at, key) -> np.ndarray:
+    chart = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")][0]
+    d = json.loads(chart.proto.spec)["data"][0]["z"]
+    if isinstance(d, dict):
+        a = np.frombuffer(base64.b64decode(d["bdata"]), dtype={"f4": np.float32, "f8": np.float64}[d["dtype"]])
+        return a.reshape([int(s) for s in str(d["shape"]).split(",")])
+    return np.array(d, dtype=float)
+
+
+def metrics(at) -> np.ndarray:
+    return at.dataframe[-1].value.to_numpy()                           # (variants, 4)
+
+
+def shown(r) -> np.ndarray:
+    """What a heatmap shows: weights, blank (nan) outside the scope."""
+    return np.where(r.mask.numpy(), r.weights[0].numpy(), np.nan)
+
+
+@pytest.fixture(scope="module")
+def layer1(minilm):
+    enc = minilm.tokenize("The animal didn't cross the street because it was too tired.")
+    tr = minilm.forward(enc.ids, enc.type_ids)
+    return tr.queries[0, 0], tr.keys[0, 0], tr.values[0, 0]          # (n, 32) each
+
+
+def test_default_sentence_four_variants(layer1):
+    at = page()
+    assert not at.warning and len(at.get("plotly_chart")) == 5
+    q, k, v = layer1
+    core = [attend(q, k, v, score="scaled_dot"),
+            attend(q, k, v, score="scaled_dot", normalization="hard"),
+            attend(q, k, v, score="scaled_dot", scope="local", window=2),
+            attend(q, k, v, score="scaled_dot", scope="local_p", window=2)]
+    for i, r in enumerate(core, 1):
+        np.testing.assert_allclose(z(at, f"heat{i}"), shown(r), atol=1e-5, equal_nan=True)
+    W = [r.weights[0].double().numpy() for r in core]
+    np.testing.assert_allclose(z(at, "diff"), W[0] - W[1], atol=1e-5)
+    got = metrics(at)
+    want = T.compare_metrics(W)
+    np.testing.assert_allclose(got, [[m.entropy, m.sparsity, m.kl, m.js] for m in want], atol=1e-5)
+    assert got[0, 2] == 0 and got[0, 3] == 0 and np.isfinite(got).all()   # soft global: no zeros
+    assert got[1, 0] == 0 and got[1, 1] == pytest.approx(1 / 16)         # hard: one of 16 keys
+    assert any("mean over the 16 query rows" in m.value for m in at.markdown)
+
+
+def test_tiny_example_infinite_kl_explained():
+    at = page(src="tiny", type1="hard")
+    np.testing.assert_array_equal(z(at, "heat1"), np.eye(3))          # ties: first wins
+    np.testing.assert_allclose(z(at, "heat3"), [[e / (2 * e + 1), 1 / (2 * e + 1), e / (2 * e + 1)],
+                                                [1 / (1 + 2 * e), e / (1 + 2 * e), e / (1 + 2 * e)],
+                                                [1 / (2 + e), 1 / (2 + e), e / (2 + e)]], atol=1e-6)
+    got = metrics(at)
+    assert np.isinf(got[2, 2]) and np.isinf(got[3, 2])                # soft has mass where V1 is 0
+    assert np.isfinite(got[:, 3]).all() and (got[:, 3] <= LN2 + 1e-12).all()
+    assert got[1, 2] == 0                                             # V2 (hard) equals V1
+    # hand: JS(soft row, one-hot row) averaged over the 3 rows
+    soft = np.array([[e, 1, e], [1, e, e], [1, 1, e]]) / np.array([[2 * e + 1], [2 * e + 1], [2 + e]])
+    js = [0.5 * sum(pi * math.log(pi / mi) for pi, mi in zip(p, (p + r) / 2) if pi > 0)
+          + 0.5 * sum(ri * math.log(ri / mi) for ri, mi in zip(r, (p + r) / 2) if ri > 0)
+          for p, r in zip(soft, np.eye(3))]
+    assert got[2, 3] == pytest.approx(np.mean(js))
+    assert any("KL(V3 ‖ V1) = ∞" in i.value and "3 of 3 rows" in i.value for i in at.info)
+
+
+def test_widgets_variants_and_difference_pair():
+    at = page(src="tiny")
+    at.selectbox(key="type2").set_value("sparsemax").run()
+    at.selectbox(key="scope3").set_value("causal").run()
+    at.slider(key="T1").set_value(0.5).run()
+    q = torch.tensor(X)
+    v1 = attend(q, q, q, score="dot", temperature=0.5).weights[0].numpy()
+    v2 = attend(q, q, q, score="dot", normalization="sparsemax").weights[0].numpy()
+    v3 = attend(q, q, q, score="dot", scope="causal")
+    np.testing.assert_allclose(z(at, "heat1"), v1, atol=1e-6)
+    np.testing.assert_allclose(z(at, "heat2"), v2, atol=1e-6)
+    np.testing.assert_allclose(z(at, "heat3"), shown(v3), atol=1e-6, equal_nan=True)
+    # sparsemax of [1, 0, 1]: tau = 1/2 -> [1/2, 0, 1/2]; of [1, 1, 2]: tau = 1 -> [0, 0, 1]
+    np.testing.assert_allclose(v2, [[0.5, 0, 0.5], [0, 0.5, 0.5], [0, 0, 1]], atol=1e-12)
+    at.selectbox(key="a").set_value(3).run()
+    at.selectbox(key="b").set_value(1).run()
+    np.testing.assert_allclose(z(at, "diff"), v3.weights[0].numpy() - v1, atol=1e-6)
+    at.slider(key="nv").set_value(2).run()                            # A = V3 no longer exists
+    assert not at.exception and len(at.get("plotly_chart")) == 3
+    assert at.selectbox(key="a").value == 1 and metrics(at).shape == (2, 4)
+
+
+def test_share_link_and_hostile_values():
+    at = page(src="tiny", type2="sampled", seed="7", w3="1", nv="abc", scope4="<b>x</b>",
+              a="9", T1="1e999")
+    notes = " ".join(w.value for w in at.warning)
+    for key in ("nv", "scope4", "a", "T1"):
+        assert f"`{key}`" in notes, key
+    assert len(at.get("plotly_chart")) == 5                           # nv fell back to 4
+    q = torch.tensor(X)
+    sampled = attend(q, q, q, score="dot", normalization="hard_sampled", seed=7).weights[0].numpy()
+    np.testing.assert_array_equal(z(at, "heat2"), sampled)
+    local1 = attend(q, q, q, score="dot", scope="local", window=1)
+    np.testing.assert_allclose(z(at, "heat3"), shown(local1), atol=1e-6, equal_nan=True)
+    # and a sentence that is only whitespace gets a clear message, not an error
+    at = page(text="   ")
+    assert any("`text`" in w.value and "is empty" in w.value for w in at.warning)
+    at.text_area(key="text").set_value(" \n ").run()
+    assert not at.exception and any("Type a sentence" in i.value for i in at.info)
