@@ -144,6 +144,9 @@ def _read_url() -> dict[str, str]:
         return {}
 
 
+#: page name -> its declared parameters (filled by load(); used by tests and docs)
+REGISTRY: dict[str, tuple] = {}
+
 _LAST_PAGE = "_params_page"
 _ENTERING = "_params_entering"
 
@@ -169,6 +172,7 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
     ``page_scoped=False`` is for app-wide parameters (the sidebar preferences).
     """
     notices: list[str] = []
+    REGISTRY[page] = tuple(params)
     url = _read_url()
     state_key = _url_state_key(params)
     global_keys = {g.key for g in _GLOBAL}

@@ -110,6 +110,7 @@ P.widget(by["score"], c); P.widget(by["wa"], d)
 a, b, c, d = st.columns(4)
 P.widget(by["heads"], a)
 if s.head != "mean" and int(s.head) > int(s.heads):
+    st.warning(f"Head `head` = {s.head} does not exist with {s.heads} head(s); showing the mean over heads.")
     s.head = "mean"
 b.selectbox(by["head"].label, by["head"].options[:int(s.heads) + 1], key="head",
              format_func=by["head"].label_of, disabled=s.heads == "1")
