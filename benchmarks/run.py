@@ -117,10 +117,16 @@ def bench_model(quick: bool):
     t = time.perf_counter()
     m = MiniLM.load()
     row("model", "load weights + tokenizer", value=(time.perf_counter() - t) * 1000)
-    for n in ((16, 128) if quick else (16, 128, 256, 512)):
-        ids = m.tokenize(" ".join(["word"] * (n - 2))).ids
-        assert len(ids) == n
-        row("model", f"forward {n} tokens", timeit(lambda: m.forward(ids), 3 if quick else 10))
+    default_threads = torch.get_num_threads()
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        note = "as the app runs it" if threads == 1 else "library default"
+        for n in ((16, 128) if quick else (16, 128, 256, 512)):
+            ids = m.tokenize(" ".join(["word"] * (n - 2))).ids
+            assert len(ids) == n
+            row("model", f"forward {n} tokens, {threads} torch thread(s)",
+                timeit(lambda: m.forward(ids), 3 if quick else 10), note=note)
+    torch.set_num_threads(default_threads)
 
 
 # ----------------------------------------------------------------------------- pages
