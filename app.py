@@ -4,9 +4,15 @@ Each page in ``pages/`` is self-contained (it builds its own sidebar through
 ``dashboard.ui.page_setup``), so it also works when Streamlit runs it directly.
 ``url_path`` equals each file's name: see ``dashboard.ui._ensure_router``.
 """
-import streamlit as st
+from pathlib import Path
 
-st.set_page_config(page_title="Attention Explorer", page_icon=":material/visibility:", layout="wide")
+import streamlit as st
+from PIL import Image
+
+# A local favicon: a material-icon page_icon makes every browser fetch it from fonts.gstatic.com,
+# and the app must not depend on anything off the server.
+_ICON = Image.open(Path(__file__).resolve().parent / "assets" / "favicon.png")
+st.set_page_config(page_title="Attention Explorer", page_icon=_ICON, layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),

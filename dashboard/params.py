@@ -119,8 +119,10 @@ class Flag(Param):
 
 def _show(raw: str, limit: int = 40) -> str:
     """A raw value made safe to quote inside Markdown inline code."""
-    s = _CONTROL.sub("?", raw).replace("`", "'").replace("\n", " ")
-    return s if len(s) <= limit else s[:limit] + "…"
+    # any whitespace (\r, \u2028, ...) could end the code span and start Markdown: a space
+    s = re.sub(r"\s", " ", _CONTROL.sub("?", raw).replace("`", "'"))
+    s = s if len(s) <= limit else s[:limit] + "…"
+    return s if s.strip() else "(empty)"
 
 
 _GLOBAL: list[Param] = []      # app-wide parameters (sidebar preferences) in every page's URL
@@ -210,6 +212,15 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
     return notices
 
 
+def _cut_text(key: str, max_chars: int, cut_key: str) -> None:
+    text = st.session_state.get(key) or ""
+    if len(text) > max_chars:
+        st.session_state[cut_key] = len(text)
+        st.session_state[key] = text[:max_chars]
+    else:
+        st.session_state.pop(cut_key, None)
+
+
 def widget(p: Param, where=None, **kw) -> Any:
     """Draw the widget for ``p`` (key = ``p.key``; value from session state)."""
     where = where if where is not None else st
@@ -224,7 +235,15 @@ def widget(p: Param, where=None, **kw) -> Any:
     if isinstance(p, Float):
         return where.slider(p.label, p.lo, p.hi, key=p.key, help=p.help, step=p.step, **kw)
     if isinstance(p, Text):
-        return where.text_area(p.label, key=p.key, help=p.help, max_chars=p.max_chars, **kw)
+        # No max_chars on the widget: the browser would silently drop a longer paste.
+        # The callback cuts it instead, and the page says so.
+        cut_key = f"_cut:{p.key}"
+        value = where.text_area(p.label, key=p.key, help=p.help, on_change=_cut_text,
+                                args=(p.key, p.max_chars, cut_key), **kw)
+        if st.session_state.get(cut_key):
+            where.info(f"The text was cut to its first {p.max_chars:,} of "
+                       f"{st.session_state[cut_key]:,} characters.")
+        return value
     if isinstance(p, Flag):
         return where.toggle(p.label, key=p.key, help=p.help, **kw)
     raise TypeError(f"unknown parameter kind {type(p).__name__}")

@@ -133,9 +133,9 @@ def page_links(links) -> None:
 
 
 def inline_code(text: str) -> str:
-    """``text`` as Markdown inline code that no backtick inside it can break out of."""
+    """``text`` as Markdown inline code that no backtick or line break can break out of."""
     import re
-    t = str(text).replace("\n", " ")
+    t = re.sub(r"\s", " ", str(text))          # a line break would end the code span
     runs = [len(m) for m in re.findall(r"`+", t)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if (t.startswith("`") or t.endswith("`")) else ""

@@ -11,6 +11,8 @@ from .common import escape_label
 # Above this many cells, hover text per cell (n^2 strings) costs more than it helps:
 # hover then shows indices only and the axes carry the tokens.
 _MAX_HOVER_CELLS = 160 * 160
+# Above this many cells the click overlay is drawn with WebGL instead of SVG.
+_MAX_SVG_CELLS = 48 * 48
 
 
 def heatmap(weights: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str], *,
@@ -36,24 +38,41 @@ def heatmap(weights: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str
     yl = [escape_label(s) for s in y_labels]
     if len(xl) != nk or len(yl) != nq:
         raise ValueError(f"labels ({len(yl)}, {len(xl)}) do not match weights {w.shape}")
-    hm = dict(z=w, x=np.arange(nk), y=np.arange(nq), colorscale=colorscale, zmin=zmin, zmax=zmax,
-              colorbar=dict(title=dict(text=value_name), thickness=14), xgap=0, ygap=0)
-    if nq * nk <= _MAX_HOVER_CELLS:
+    hm = dict(type="heatmap", z=w, x=np.arange(nk), y=np.arange(nq), colorscale=colorscale,
+              zmin=zmin, zmax=zmax, colorbar=dict(title=dict(text=value_name), thickness=14),
+              xgap=0, ygap=0)
+    small = nq * nk <= _MAX_HOVER_CELLS
+    if small:
         qk = np.empty((nq, nk, 2), dtype=object)
         qk[:, :, 0] = np.asarray(yl, dtype=object)[:, None]
         qk[:, :, 1] = np.asarray(xl, dtype=object)[None, :]
-        hm.update(customdata=qk,
-                  hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.4f}<extra></extra>")
-    else:
-        hm.update(hovertemplate="query %{y} → key %{x}: %{z:.4f}<extra></extra>")
-    hm["type"] = "heatmap"
     data = [hm]
-    if clickable:
+    if not clickable:
+        if small:
+            hm.update(customdata=qk,
+                      hovertemplate="%{customdata[0]} → %{customdata[1]}: %{z:.4f}<extra></extra>")
+        else:
+            hm.update(hovertemplate="query %{y} → key %{x}: %{z:.4f}<extra></extra>")
+    else:
+        # The transparent overlay sits on top, so it takes the hover: it carries the label.
+        hm["hoverinfo"] = "skip"
         xx, yy = np.meshgrid(np.arange(nk, dtype=np.int16), np.arange(nq, dtype=np.int16))
-        data.append(dict(
-            type="scatter", x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False,
-            marker=dict(symbol="square", size=max(4, min(24, 600 // max(nq, nk))), opacity=0),
-            hoverinfo="none", name="cells"))
+        overlay = dict(
+            # SVG draws one DOM node per marker (22 s for 512 x 512 in headless Chromium);
+            # WebGL draws 262k markers in ~2 s and still reports clicks.
+            type="scatter" if nq * nk <= _MAX_SVG_CELLS else "scattergl",
+            x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False, name="cells",
+            marker=dict(symbol="square", size=max(4, min(24, 600 // max(nq, nk))), opacity=0))
+        if small:
+            cd = np.empty((nq * nk, 3), dtype=object)
+            cd[:, :2] = qk.reshape(-1, 2)
+            cd[:, 2] = [None if np.isnan(x) else float(x) for x in w.ravel()]
+            overlay.update(customdata=cd, hovertemplate=(
+                "%{customdata[0]} → %{customdata[1]}: %{customdata[2]:.4f}<extra></extra>"))
+        else:
+            overlay.update(customdata=w.ravel(),
+                           hovertemplate="query %{y} → key %{x}: %{customdata:.4f}<extra></extra>")
+        data.append(overlay)
     shapes = []
     if highlight_row is not None and 0 <= highlight_row < nq:
         shapes.append(dict(type="rect", x0=-0.5, x1=nk - 0.5, y0=highlight_row - 0.5,

@@ -45,7 +45,11 @@ def test_default_view_is_the_models_own_attention(trace):
     np.testing.assert_allclose(got, trace.weights[0, 0].numpy(), atol=1e-6)
     spec = chart_spec(at, key="heatmap")
     assert spec["data"][0]["zmin"] == 0 and spec["data"][0]["zmax"] == 1
-    assert "→" in spec["data"][0]["hovertemplate"]
+    # the click overlay (on top) carries the hover label "query → key: weight"
+    assert spec["data"][0]["hoverinfo"] == "skip"
+    assert "→" in spec["data"][1]["hovertemplate"]
+    cd = spec["data"][1]["customdata"]
+    assert cd[2 * 16 + 10] == ["the (2)".replace("the", "animal"), "it (10)", pytest.approx(float(got[2, 10]), abs=1e-6)]
     # repeated token "the" keeps two separate rows: integer axes with token tick labels
     ticks = spec["layout"]["yaxis"]["ticktext"]
     assert ticks[1] == "the (1)" and ticks[7] == "the (7)"
