@@ -76,6 +76,9 @@ with ui.guard("run the model"):
     if enc["n_total"] > n:
         st.warning(f"The model reads at most 512 tokens: {enc['n_total'] - n:,} of "
                    f"{enc['n_total']:,} tokens were dropped from the end.")
+    if n <= 2:
+        st.info("This text has no word pieces the model knows (only invisible or control "
+                "characters?): all that is left is [CLS] and [SEP].")
     if s.row >= n:
         s.row = 0
     labels = [f"{t} ({i})" for i, t in enumerate(tokens)]

@@ -180,3 +180,11 @@ def test_router_runs_the_page_in_apptest():
     at.radio(key="type").set_value("hard").run()   # the rerun after a widget change
     assert not at.exception
     assert set(np.unique(z(at))) == {0.0, 1.0}
+
+
+def test_zero_width_only_text_says_so():
+    at = page()
+    at.text_area(key="text").set_value("\u200b\u200c\u200d\ufeff").run()
+    assert not at.exception
+    assert any("no word pieces" in i.value for i in at.info)
+    assert z(at).shape == (2, 2)
