@@ -43,7 +43,8 @@ def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: i
     q, k: ``(H, n, d)``; v: ``(H, n, d_v)`` (self-attention over one sequence, so
     n_query = n_key).  Scores ``q.k / sqrt(d)`` (or ``* scale``), divided by
     ``temperature``.  Equals ``attend(q, k, v, scope="local", window=window)``
-    to float precision; costs O(n * w * d).
+    to float precision; costs O(n * w * d) time and O(n * w) memory: the
+    queries go in blocks of max(w, 64), each against the keys its rows may see.
     """
     if window < 0:
         raise ValueError(f"window must be >= 0; got {window}")
@@ -53,14 +54,21 @@ def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: i
     w = int(min(window, n - 1))
     width = 2 * w + 1
     s = (1.0 / math.sqrt(d)) if scale is None else scale
-    kp = torch.nn.functional.pad(k, (0, 0, w, w))                 # (H, n + 2w, d)
-    vp = torch.nn.functional.pad(v, (0, 0, w, w))                 # (H, n + 2w, d_v)
-    kw = kp.unfold(1, width, 1)                                   # (H, n, d, 2w+1) view
-    vw = vp.unfold(1, width, 1)                                   # (H, n, d_v, 2w+1) view
-    e = torch.einsum("hnd,hndw->hnw", q * (s / temperature), kw)  # (H, n, 2w+1)
-    j = torch.arange(n)[:, None] + torch.arange(width)[None, :] - w   # (n, 2w+1)
-    valid = (j >= 0) & (j < n)
-    e = e.masked_fill(~valid, _neg(e.dtype))
-    a = torch.softmax(e, dim=-1).masked_fill(~valid, 0.0)         # (H, n, 2w+1)
-    out = torch.einsum("hnw,hndw->hnd", a, vw)                    # (H, n, d_v)
-    return BandedResult(output=out, band=a, window=w)
+    qs = q * (s / temperature)
+    out = v.new_empty(H, n, v.shape[-1])
+    band = q.new_zeros(H, n, width)
+    B = max(w, 64)                                               # queries per block
+    for b0 in range(0, n, B):                                    # sliding chunks (Longformer-style)
+        b1 = min(b0 + B, n)
+        k0, k1 = max(0, b0 - w), min(n, b1 + w)                  # keys any query of the block may see
+        e = qs[:, b0:b1] @ k[:, k0:k1].transpose(-2, -1)         # (H, b, m) with m <= b + 2w
+        i = torch.arange(b0, b1)[:, None]                        # (b, 1)
+        j = torch.arange(k0, k1)[None, :]                        # (1, m)
+        valid = (i - j).abs() <= w                               # (b, m)
+        a = torch.softmax(e.masked_fill(~valid, _neg(e.dtype)), dim=-1).masked_fill(~valid, 0.0)
+        out[:, b0:b1] = a @ v[:, k0:k1]                          # (H, b, d_v)
+        jj = i + torch.arange(width)[None, :] - w                # (b, 2w+1) key of each band slot
+        ok = (jj >= 0) & (jj < n)
+        col = (jj - k0).clamp(0, k1 - k0 - 1)                    # (b, 2w+1) column in the block
+        band[:, b0:b1] = a.gather(-1, col.expand(H, -1, -1)).masked_fill(~ok, 0.0)
+    return BandedResult(output=out, band=band, window=w)

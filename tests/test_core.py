@@ -345,3 +345,28 @@ def test_prop_grid_mask_is_chebyshev(h, w, r):
     expect = ((rr[:, None] - rr[None]).abs() <= r) & ((cc[:, None] - cc[None]).abs() <= r)
     assert torch.equal(m, expect)
     assert torch.equal(m, m.T)
+
+
+# ------------------------------------------------------------------ banded local attention
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 150), st.integers(0, 160), st.integers(1, 3), st.sampled_from([0.3, 1.0, 4.0]),
+       st.integers(0, 2**31 - 1))
+def test_prop_banded_local_equals_dense_local(n, w, H, T, seed):
+    from attention.local import local_attention
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(H, n, 8, generator=g) for _ in range(3))
+    dense = attend(q, k, v, scope="local", window=w, temperature=T)
+    band = local_attention(q, k, v, w, temperature=T)
+    assert torch.allclose(band.output, dense.output, atol=1e-5)
+    assert torch.allclose(band.dense(), dense.weights, atol=1e-6)
+    assert band.band.shape == (H, n, 2 * min(w, n - 1) + 1)      # O(n * w) memory, never n x n
+    assert torch.allclose(band.band.sum(-1), torch.ones(H, n), atol=1e-5)
+
+
+def test_banded_local_rejects_bad_options():
+    from attention.local import local_attention
+    q = torch.randn(1, 4, 2)
+    with pytest.raises(ValueError, match="window"):
+        local_attention(q, q, q, -1)
+    with pytest.raises(ValueError, match="temperature"):
+        local_attention(q, q, q, 1, temperature=0)
