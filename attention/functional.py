@@ -118,7 +118,9 @@ def _as_tensor(name: str, x) -> torch.Tensor:
         raise ValueError(f"{name} must be 2-D (n, d) or 3-D (heads, n, d); got shape {tuple(t.shape)}")
     if t.numel() == 0:
         raise ValueError(f"{name} is empty (shape {tuple(t.shape)}); need n >= 1 and d >= 1")
-    if not torch.isfinite(t).all():
+    # One reduction instead of an element-wise bool tensor: a sum is finite unless some
+    # element is NaN/inf (or the sum overflows, which the exact check below then clears).
+    if not torch.isfinite(t.sum()) and not torch.isfinite(t).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return t
 
@@ -195,7 +197,8 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
         raise ValueError(f"query, key and value must all be 2-D or all 3-D; got shapes "
                          f"{tuple(q_in.shape)}, {tuple(k_in.shape)}, {tuple(v_in.shape)}")
     dtype = torch.promote_types(torch.promote_types(q_in.dtype, k_in.dtype), v_in.dtype)
-    q_in, k_in, v_in = q_in.to(dtype), k_in.to(dtype), v_in.to(dtype)
+    if not (q_in.dtype == k_in.dtype == v_in.dtype == dtype):
+        q_in, k_in, v_in = q_in.to(dtype), k_in.to(dtype), v_in.to(dtype)
     per_head_input = q_in.ndim == 3
     if per_head_input and not (q_in.shape[0] == k_in.shape[0] == v_in.shape[0]):
         raise ValueError("per-head query, key and value must have the same number of heads")
