@@ -77,11 +77,19 @@ def bench_core(quick: bool):
         ts = {"floor": [], "attend": [], "sdpa": []}
         fns = {"floor": floor, "attend": lambda: attend(q, k, v),
                "sdpa": lambda: F.scaled_dot_product_attention(q, k, v)}
+        # calls per timed block: enough for ~20 ms, so timer and cache effects of a
+        # single call do not dominate at small n; blocks of the three interleave.
+        t = time.perf_counter()
         for f in fns.values():
             f()
+        per_call = (time.perf_counter() - t) / 3
+        calls = max(1, int(0.02 / max(per_call, 1e-6)))
         for _ in range(rep):
             for name, f in fns.items():
-                ts[name] += timeit(f, 1, warmup=0)
+                t = time.perf_counter()
+                for _ in range(calls):
+                    f()
+                ts[name].append((time.perf_counter() - t) * 1000 / calls)
         ratio = statistics.median(ts["attend"]) / statistics.median(ts["floor"])
         row("core", f"n={n}: floor", ts["floor"])
         row("core", f"n={n}: attend (returns scores, mask, weights, output)", ts["attend"],
