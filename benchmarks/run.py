@@ -206,6 +206,30 @@ def bench_pages(quick: bool):
                 row("pages", f"{name}: rerun after changing {key} ({a} <-> {b})", t.times[-rep:])
         except Exception as e:  # report, don't crash the benchmark
             row("pages", f"{name}: rerun", value=None, note=f"error {type(e).__name__}: {e}"[:80])
+    _bench_image_click(quick)
+
+
+def _bench_image_click(quick: bool):
+    """Image page: "click a patch -> new overlay" server work (query row + figure + JSON)."""
+    try:
+        from attention.image import sample_images
+        from dashboard import image_view as V
+    except ImportError:
+        return
+    data = sample_images()["astronaut"].read_bytes()
+    for grid in (16, 32) if quick else (16, 32, 64):
+        b = V.build_bundle(data, V.MAX_SIDE // grid)
+        gh, gw = b["grid"]
+        cells = iter(range(10**6))
+
+        def click():
+            i = next(cells)
+            fig, _ = V.click_overlay(b, V.Settings(), (i * 7) % gh, (i * 13) % gw)
+            fig.to_json()
+        samples = timeit(click, 5 if quick else 15)
+        target, ok = ("<= 150 ms", statistics.median(samples) <= 150) if grid == 32 else (None, None)
+        row("pages", f"image: click a patch -> overlay figure JSON, {gh}x{gw} patches", samples,
+            target=target, ok=ok)
 
 
 # ----------------------------------------------------------------------------- payload
@@ -301,6 +325,14 @@ def bench_server(quick: bool):
             row("server", "cold start: process start -> /_stcore/health", value=t_health * 1000)
             row("server", "cold start: process start -> first chart in the browser", value=t_chart * 1000,
                 target="<= 4000 ms", ok=t_chart <= 4.0)
+            pg2 = browser.new_page()
+            t = time.perf_counter()
+            pg2.goto(url + "/sentence")
+            pg2.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            row("server", "warm: open /sentence -> chart drawn (browser-side cost)",
+                value=(time.perf_counter() - t) * 1000)
+            pg2.close()
+            _floor_page(browser)
             time.sleep(1)
             rss1 = _rss_mb(proc.pid)
             row("server", "RSS with 1 session", value=rss1, unit="MB")
@@ -325,6 +357,41 @@ def bench_server(quick: bool):
             except subprocess.TimeoutExpired:
                 proc.kill()
             browser.close()
+
+
+def _floor_page(browser):
+    """Reference: a one-chart Streamlit app (16x16 heatmap), same browser, warm server."""
+    import tempfile
+    import urllib.request
+    d = Path(tempfile.mkdtemp())
+    (d / "floor.py").write_text("import numpy as np, plotly.graph_objects as go, streamlit as st\n"
+                                "st.title('floor')\n"
+                                "st.plotly_chart(go.Figure(go.Heatmap(z=np.random.rand(16, 16))))\n")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(d / "floor.py"), "--server.port",
+                             str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 60:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read()
+                break
+            except Exception:
+                time.sleep(0.05)
+        samples = []
+        for i in range(3):
+            pg = browser.new_page()
+            t = time.perf_counter()
+            pg.goto(f"http://127.0.0.1:{port}/")
+            pg.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            if i:                                   # the first load warms the server
+                samples.append((time.perf_counter() - t) * 1000)
+            pg.close()
+        row("server", "reference: minimal one-heatmap Streamlit app, open -> chart drawn", samples,
+            note="the browser's floor on this machine")
+    finally:
+        proc.terminate()
 
 
 def write_markdown(path: Path, quick: bool):
