@@ -117,6 +117,9 @@ with ui.guard("run the model"):
                 key="bars", name=f"pooling_{s.type}_{s.scope}")
         export.download_buttons(r.weights[0].numpy(), [f"query: {qname}"], labels, "pooling_weights",
                                 "dl", meta={"view": title})
+        if s.scope in ("local", "causal"):
+            st.caption(f"The {s.scope} scope is placed at the inspected token #{s.row}: "
+                       + ("keys j with |j − i| ≤ w." if s.scope == "local" else "keys j ≤ i."))
 
 with ui.guard("show the numbers"):
     st.slider("Inspect query token #", 0, max(n - 1, 1), key="row", disabled=n < 2)
