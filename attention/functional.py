@@ -12,7 +12,7 @@ exactly ``torch.nn.functional.scaled_dot_product_attention``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np

@@ -17,7 +17,6 @@ attention instead (local window, hard, causal, sparsemax, ...): a counterfactual
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -205,10 +204,10 @@ class MiniLM:
 
 
 def display_tokens(tokens: Sequence[str]) -> list[str]:
-    """Unique, readable labels for n tokens: ``"3: cat"`` (the index keeps repeated
-    tokens apart on a chart axis).  The text is returned literally -- callers that
-    render HTML must escape it."""
-    return [f"{i}: {t}" for i, t in enumerate(tokens)]
+    """Unique, readable labels for n tokens: ``"cat (3)"`` (the index keeps repeated
+    tokens apart on a chart axis and in tables).  The text is returned literally --
+    callers that render HTML must escape it."""
+    return [f"{t} ({i})" for i, t in enumerate(tokens)]
 
 
 _CONTROL_CHARS = dict.fromkeys(i for i in range(32) if chr(i) not in "\n\t\r")

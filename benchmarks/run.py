@@ -96,7 +96,6 @@ def bench_core(quick: bool):
             target="<= 1.2x floor", ok=ratio <= 1.2, note=f"ratio {ratio:.2f}x")
         row("core", f"n={n}: scaled_dot_product_attention (output only)", ts["sdpa"],
             note=f"attend/sdpa {statistics.median(ts['attend']) / statistics.median(ts['sdpa']):.2f}x")
-        del q, k, v
         gc.collect()
 
 

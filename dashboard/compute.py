@@ -1,9 +1,6 @@
 """Glue between cached model arrays and the core's ``attend`` (no widgets here)."""
 from __future__ import annotations
 
-from typing import Optional
-
-import numpy as np
 import torch
 
 from attention import attend

@@ -506,7 +506,7 @@ def feature_table(b: dict, s: Settings, row: int, col: int) -> dict:
     q, x = queries(b, s)
     out = {"feature": names, "meaning": [feature_meaning(n) for n in names],
            f"raw, patch ({row}, {col})": np.asarray(raw, dtype=np.float64),
-           f"x_i standardized": b["features"][i].astype(np.float64)}
+           "x_i standardized": b["features"][i].astype(np.float64)}
     if s.wa == "random":
         out["q_i = x_i W_a"] = q[i].double().numpy()
     if s.view == "pooling":

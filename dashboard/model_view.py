@@ -15,6 +15,7 @@ import torch
 import figures
 from attention import attend
 from attention import explore as X
+from attention.text import display_tokens
 from attention.metrics import head_stats, rollout
 from figures import model as FM
 
@@ -208,7 +209,7 @@ class Ctx:
         s = st.session_state
         self.tokens = [str(t) for t in self.enc["tokens"]]
         self.n = len(self.tokens)
-        self.labels = [f"{t} ({i})" for i, t in enumerate(self.tokens)]
+        self.labels = display_tokens(self.tokens)
         self.has_pair = bool(self.pair)
         self.block = s.block if self.has_pair else "all"
         self.rows, self.cols = X.segment_index(self.enc["type_ids"], self.enc["special"],

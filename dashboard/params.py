@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
 
 import streamlit as st
 

@@ -140,3 +140,21 @@ def inline_code(text: str) -> str:
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if (t.startswith("`") or t.endswith("`")) else ""
     return f"{fence}{pad}{t}{pad}{fence}"
+
+
+def user_text(raw: str, max_chars: int = 10_000) -> str:
+    """``attention.text.clean_text`` for a page: show what was changed, return the text."""
+    from attention.text import clean_text
+    text, notes = clean_text(raw, max_chars)
+    for note in notes:
+        st.info(note)
+    return text
+
+
+def warn_dropped(enc: dict, limit: int = 512, reader: str = "The model", pair: bool = False) -> None:
+    """Warn when tokenization cut a text (``enc`` from ``cache.encode``): how many of how many."""
+    n, total = len(enc["tokens"]), int(enc["n_total"])
+    if total > n:
+        where = " (the longer segment loses tokens first)." if pair else " from the end."
+        st.warning(f"{reader} reads at most {limit} tokens: {total - n:,} of {total:,} tokens were dropped"
+                   + where)

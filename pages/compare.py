@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from attention import tutorial as T
-from attention.text import clean_text
+from attention.text import display_tokens
 from dashboard import cache, compute, export, formulas as F, lessons as L, params as P, presets, ui
 from figures import lessons as FL
 
@@ -33,18 +33,14 @@ with ui.guard("prepare the input"):
         a, b, c = st.columns([4, 1, 1])
         P.widget(by["text"], a, height=68)
         P.widget(by["layer"], b); P.widget(by["head"], c)
-        text, notes = clean_text(s.text)
-        for note in notes:
-            st.info(note)
+        text = ui.user_text(s.text)
         if not text.strip():
             st.info("Type a sentence to compare its attention.")
             st.stop()
         enc = cache.encode(text, None, MAX_TOKENS)
-        if enc["n_total"] > len(enc["tokens"]):
-            st.warning(f"This page reads at most {MAX_TOKENS} tokens: {enc['n_total'] - len(enc['tokens']):,} "
-                       "were dropped from the end.")
+        ui.warn_dropped(enc, MAX_TOKENS, reader="This page")
         q, k, v = compute.qkv(enc, "model", s.layer, s.head)
-        names = [f"{t} ({i})" for i, t in enumerate(enc["tokens"])]
+        names = display_tokens(enc["tokens"])
         score, where = "scaled_dot", f"layer {s.layer}, head {s.head}"
     else:
         q = k = v = T.TINY_X

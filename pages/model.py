@@ -3,7 +3,6 @@
 import streamlit as st
 
 from attention.explore import BLOCKS, VARIANT_NORMS, VARIANT_SCOPES
-from attention.text import clean_text
 from dashboard import model_view as MV, params as P, presets, ui
 
 PARAMS = [
@@ -57,8 +56,7 @@ with c1:
     P.widget(by["text"], height=80)
     P.widget(by["pair"], height=68)
 P.widget(by["view"], radio=True)
-text, notes = clean_text(s.text)
-pair, notes_b = clean_text(s.pair)
+text, pair = ui.user_text(s.text), ui.user_text(s.pair)
 pair = pair if pair.strip() else ""
 with st.sidebar:
     st.subheader("Display filters", help="They change what the charts show, never what the model computes.")
@@ -66,18 +64,13 @@ with st.sidebar:
     P.widget(by["topk"])
     P.widget(by["zmax"])
     P.widget(by["block"], disabled=not pair)
-for note in notes + notes_b:
-    st.info(note)
 if not text.strip():
     st.info("Type a text (or load an example) to see the model's attention.")
     st.stop()
 
 with ui.guard("run the model"):
     enc = MV.encode(text, pair)
-    if enc["n_total"] > len(enc["tokens"]):
-        st.warning(f"The model reads at most 512 tokens: {enc['n_total'] - len(enc['tokens']):,} of "
-                   f"{enc['n_total']:,} tokens were dropped"
-                   + (" (the longer segment loses tokens first)." if pair else " from the end."))
+    ui.warn_dropped(enc, pair=bool(pair))
     ctx = MV.Ctx(text, pair, enc, by, prefs.colorscale)
     with ui.guard(f"draw the {MV.VIEWS[s.view].lower()}"):
         MV.RENDER[s.view](ctx)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import figures
-from attention.text import clean_text
+from attention.text import display_tokens
 from dashboard import cache, compute, export, formulas as F, params as P, presets, ui
 
 PARAMS = [
@@ -63,9 +63,7 @@ if s.score == "general":
 if s.form == "pooling":
     P.widget(by["pq"], d)
 
-text, notes = clean_text(s.text)
-for note in notes:
-    st.info(note)
+text = ui.user_text(s.text)
 if not text.strip():
     st.info("Type a sentence (or load an example) to see its attention.")
     st.stop()
@@ -73,15 +71,13 @@ if not text.strip():
 with ui.guard("run the model"):
     enc = cache.encode(text)
     tokens, n = list(enc["tokens"]), len(enc["tokens"])
-    if enc["n_total"] > n:
-        st.warning(f"The model reads at most 512 tokens: {enc['n_total'] - n:,} of "
-                   f"{enc['n_total']:,} tokens were dropped from the end.")
+    ui.warn_dropped(enc)
     if n <= 2:
         st.info("This text has no word pieces the model knows (only invisible or control "
                 "characters?): all that is left is [CLS] and [SEP].")
     if s.row >= n:
         s.row = 0
-    labels = [f"{t} ({i})" for i, t in enumerate(tokens)]
+    labels = display_tokens(tokens)
     r = compute.sentence_attention(enc, source=s.source, layer=s.layer, head=s.head, form=s.form,
                                    attn_type=s.type, scope=s.scope, window=s.window, score=s.score,
                                    temperature=s.temp, seed=s.seed, W_a=s.wa, query_row=s.row,

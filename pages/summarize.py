@@ -44,9 +44,7 @@ if s.su_query == "question":
 a, b, c = st.columns(3)
 P.widget(by["su_score"], a); P.widget(by["su_temp"], b); P.widget(by["su_k"], c)
 
-text, notes = clean_text(s.su_text)
-for note in notes:
-    st.info(note)
+text = ui.user_text(s.su_text)
 sentences = split_sentences(text)
 question = " ".join(clean_text(s.su_question, 500)[0].split())
 if not sentences or (s.su_query == "question" and not question):

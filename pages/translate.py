@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from attention.applications import align, row_breakdown
-from attention.text import clean_text
+from attention.text import display_tokens
 from dashboard import cache, export, params as P, ui
 from dashboard import applications as A
 from figures.alignment import alignment_heatmap
@@ -69,9 +69,7 @@ seeded = s.tr_scope == "local_p" or (s.tr_score == "general" and s.tr_wa == "ran
 P.widget(by["tr_seed"], a, disabled=not seeded)
 P.widget(by["tr_hide"], b)
 
-(src, n1), (tgt, n2) = clean_text(s.tr_src, 1000), clean_text(s.tr_tgt, 1000)
-for note in n1 + n2:
-    st.info(note)
+src, tgt = ui.user_text(s.tr_src, 1000), ui.user_text(s.tr_tgt, 1000)
 if not src.strip() or not tgt.strip():
     st.info("Type a source and a target sentence (or load an example pair) to see their alignment.")
     ui.share_link(P.publish(PARAMS), "translate")
@@ -96,7 +94,7 @@ if al is None:
     st.stop()
 
 s.tr_row = min(s.tr_row, len(t_tok) - 1)
-xl, yl = [f"{t} ({i})" for i, t in enumerate(s_tok)], [f"{t} ({i})" for i, t in enumerate(t_tok)]
+xl, yl = display_tokens(s_tok), display_tokens(t_tok)
 where = f"hidden layer {layer}" if s.tr_rep == "hidden" else f"layer {layer}, head {s.tr_head} (W_Q, W_K)"
 title = (f"{where} · {s.tr_score}, {s.tr_type}" + ("" if s.tr_type == "hard" else f", T={s.tr_temp:g}")
          + f" · {by['tr_scope'].label_of(s.tr_scope)}"
