@@ -1,4 +1,4 @@
-"""Read Plotly figure data back out of a Streamlit chart (for AppTest assertions)."""
+"""AppTest helpers: run a page with URL parameters; read Plotly figure data back out of a chart."""
 import base64
 import json
 
@@ -29,3 +29,15 @@ def chart_spec(at, index=0, key=None):
 def trace_array(at, attr="z", trace=0, index=0, key=None):
     spec = chart_spec(at, index, key)
     return decode(spec["data"][trace][attr])
+
+
+def run_page(path, timeout: int = 90, **query):
+    """``AppTest`` of the page file ``path`` opened with ``query`` as its URL parameters,
+    run once and checked to have raised nothing."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(path), default_timeout=timeout)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -1,7 +1,5 @@
 """Compare page: metrics against hand-computed values, and the page in AppTest
 (defaults on a real sentence, widget changes, the tiny example, share links)."""
-import base64
-import json
 import math
 from pathlib import Path
 
@@ -9,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
+
+from tests.plotly_utils import run_page, trace_array
 
 from attention import attend
 from attention import tutorial as T
@@ -56,21 +56,11 @@ def test_metrics_are_plain_means_over_query_rows():
 
 # ------------------------------------------------------------------ the page
 def page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, 90, **query)
 
 
 def z(at, key) -> np.ndarray:
-    chart = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")][0]
-    d = json.loads(chart.proto.spec)["data"][0]["z"]
-    if isinstance(d, dict):
-        a = np.frombuffer(base64.b64decode(d["bdata"]), dtype={"f4": np.float32, "f8": np.float64}[d["dtype"]])
-        return a.reshape([int(s) for s in str(d["shape"]).split(",")])
-    return np.array(d, dtype=float)
+    return trace_array(at, "z", key=key).astype(float)
 
 
 def metrics(at) -> np.ndarray:

@@ -5,7 +5,6 @@ holding the selection JSON (``st.plotly_chart`` refuses ``session_state`` writes
 """
 from __future__ import annotations
 
-import base64
 import io
 import json
 import struct
@@ -18,6 +17,8 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.plotly_utils import decode, run_page
+
 from attention.image import image_to_bytes, sample_images
 from attention.image_attention import block_mean, full_attention, head_weights, project_queries
 from dashboard import image_view as V
@@ -28,12 +29,7 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "image.py")
 # ------------------------------------------------------------------ helpers
 def typed(a) -> np.ndarray:
     """Plotly 7 JSON array (``{"dtype", "bdata", "shape"}`` or a list) -> numpy."""
-    if isinstance(a, dict):
-        arr = np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-        if "shape" in a:
-            arr = arr.reshape([int(s) for s in str(a["shape"]).split(",")])
-        return arr
-    return np.asarray(a, dtype=float)
+    return decode(a)
 
 
 def overlay(at) -> dict:
@@ -64,12 +60,7 @@ def click(at, row: int, col: int) -> None:
 
 
 def new_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, 60, **query)
 
 
 def errors(at) -> list[str]:

@@ -1,13 +1,13 @@
 """Learn page: the tiny example's numbers by hand, the circulated NumPy snippet's real error,
 matrix validation, and the page in AppTest (defaults, widgets, share links)."""
-import base64
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.plotly_utils import run_page, trace_array
 
 from attention import tutorial as T
 
@@ -107,12 +107,7 @@ def test_lesson_core_and_figures_stay_ui_free():
 
 # ------------------------------------------------------------------ the page
 def page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, 60, **query)
 
 
 def table(at, name) -> np.ndarray:
@@ -121,13 +116,7 @@ def table(at, name) -> np.ndarray:
 
 
 def chart_z(at, key) -> np.ndarray:
-    chart = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")][0]
-    z = json.loads(chart.proto.spec)["data"][0]["z"]
-    if isinstance(z, dict):                       # Plotly 7 typed array
-        dt = {"f4": np.float32, "f8": np.float64}[z["dtype"]]
-        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=dt).reshape(
-            [int(s) for s in str(z["shape"]).split(",")])
-    return np.array(z, dtype=float)
+    return trace_array(at, "z", key=key).astype(float)
 
 
 def test_page_defaults_show_the_hand_numbers():

@@ -5,12 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from attention import explore as X
 from attention.metrics import head_stats, rollout
 from figures.model import GAP
-from tests.plotly_utils import chart_spec, decode, trace_array
+from tests.plotly_utils import chart_spec, decode, trace_array, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "model.py")
 DEFAULT = "The animal didn't cross the street because it was too tired."
@@ -19,12 +18,7 @@ VIEWS = ("model", "head", "neuron", "stats", "agg", "cf", "pair")
 
 
 def page(**query):
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, 120, **query)
 
 
 def errors(at):

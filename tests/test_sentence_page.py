@@ -3,11 +3,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from attention import attend
-from tests.plotly_utils import chart_spec, decode, trace_array
+from tests.plotly_utils import chart_spec, run_page, trace_array
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "sentence.py")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -15,12 +14,7 @@ DEFAULT = "The animal didn't cross the street because it was too tired."
 
 
 def page(**query):
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(PAGE, 90, **query)
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,12 @@
 """The real model: our plain-torch forward (attention by attention.attend) vs transformers."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-from attention.text import MiniLM, clean_text
+from attention.text import clean_text
 
 SENTENCES = [
     "The animal didn't cross the street because it was too tired.",
@@ -90,19 +91,14 @@ def test_clean_text():
     assert clean_text("<b>hi</b>") == ("<b>hi</b>", [])
 
 
-def test_core_imports_neither_streamlit_nor_plotly():
-    code = ("import sys, attention, attention.text, attention.image, attention.metrics;"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly')];"
+@pytest.mark.parametrize("modules,banned", [
+    ("attention, attention.text, attention.image, attention.metrics", ("streamlit", "plotly")),
+    ("figures", ("streamlit",)),
+], ids=["core: no streamlit, no plotly", "figures: no streamlit"])
+def test_layers_import_only_what_they_may(modules, banned):
+    code = (f"import sys, {modules};"
+            f"bad = [m for m in sys.modules if m.split('.')[0] in {banned!r}];"
             "print(bad); sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(
-        __import__("pathlib").Path(__file__).resolve().parent.parent))
-    assert r.returncode == 0, r.stdout + r.stderr
-
-
-def test_figures_never_import_streamlit():
-    code = ("import sys, figures;"
-            "bad = [m for m in sys.modules if m.split('.')[0] == 'streamlit'];"
-            "sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(
-        __import__("pathlib").Path(__file__).resolve().parent.parent))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=str(Path(__file__).resolve().parent.parent))
     assert r.returncode == 0, r.stdout + r.stderr
