@@ -38,9 +38,11 @@ class Options:
     grid: Optional[tuple[int, int]] = None
     seed: int = 0
 
-    def describe(self) -> str:
-        """Short human-readable name, e.g. ``"soft, local (w=2), scaled_dot"``."""
+    def describe(self, at: Optional[str] = None) -> str:
+        """Short human-readable name, e.g. ``"soft, local (w=2), scaled_dot"``; ``at`` names
+        the centre of a single query's window (``"... local (w=2) at 3 ..."``)."""
         scope = self.scope if self.window is None else f"{self.scope} (w={self.window})"
+        scope = scope if at is None else f"{scope} at {at}"
         t = "" if self.temperature == 1.0 else f", T={self.temperature:g}"
         return f"{self.normalization}, {scope}, {self.score}{t}"
 
@@ -50,13 +52,19 @@ class AttentionResult:
     """Everything ``attend`` computed.
 
     scores:  ``(H, nq, nk)`` raw scores e(q, k) (before mask and temperature).
-    mask:    ``(nq, nk)`` bool, True = may attend (``(H, nq, nk)`` if a per-head
-             ``mask`` was passed).
+    mask:    ``(nq, nk)`` bool, True = may attend (``(H, nq, nk)`` if a per-head ``mask`` or
+             per-head ``positions`` were passed).
     weights: ``(H, nq, nk)`` attention weights; a row with an empty scope is all 0.
     output:  weighted sum of values: ``(nq, d_v)`` for 2-D input, ``(H, nq, d_v/H)``
              for 3-D per-head input, ``(d_v,)`` for ``form="pooling"``.
-    positions: ``(nq,)`` Luong local-p centres p_t, else None.
-    gaussian:  ``(nq, nk)`` local-p factor exp(-(s-p_t)^2 / 2 sigma^2), else None.
+    positions: the window centres used: ``(nq,)`` / ``(H, nq)`` (``(..., 2)`` on a grid) --
+             Luong's p_t for local-p, the given centres for other scopes; None = each query's own
+             index (or a global scope).
+    gaussian:  local-p factor ``exp(-(s - p_t)^2 / (2 s_g^2))``, ``(nq, nk)`` or ``(H, nq, nk)``;
+             else None.
+    probs:   for ``hard`` / ``hard_sampled``: the soft distribution ``softmax(e / T)`` in scope
+             that the one-hot is taken from, ``(H, nq, nk)`` (use it for REINFORCE log-probs);
+             else None.
     options: the validated :class:`Options`.
     """
     scores: torch.Tensor
@@ -66,9 +74,23 @@ class AttentionResult:
     options: Options
     positions: Optional[torch.Tensor] = None
     gaussian: Optional[torch.Tensor] = None
+    probs: Optional[torch.Tensor] = None
+
+    def describe(self) -> str:
+        """:meth:`Options.describe`, plus where a single query's window sits, e.g.
+        ``"soft, local (w=2) at 3, scaled_dot"`` for pooling with a local scope."""
+        o = self.options
+        if o.form != "pooling" or self.positions is None or o.scope == "global":
+            return o.describe()
+        p = self.positions.reshape(-1)
+        at = ", ".join(f"{float(x):g}" for x in p[:2])
+        at = f"({at})" if o.grid is not None else at
+        return o.describe(at=at)
 
 
-def _one_of(name: str, value: Any, allowed: tuple) -> str:
+def one_of(name: str, value: Any, allowed) -> str:
+    """``value`` if it is one of ``allowed`` (names), else a ValueError naming the option and
+    the allowed values -- the one such check of the core."""
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
@@ -76,31 +98,33 @@ def _one_of(name: str, value: Any, allowed: tuple) -> str:
 
 def resolve_options(*, score="scaled_dot", scope="global", normalization="soft", form="cross",
                     heads=1, window=None, temperature=1.0, grid=None, seed=0) -> Options:
-    """Validate options and return a frozen :class:`Options` (ValueError on anything invalid)."""
-    _one_of("score", score, S.SCORES)
-    _one_of("scope", scope, M.SCOPES)
-    _one_of("normalization", normalization, N.NORMALIZATIONS)
-    _one_of("form", form, FORMS)
+    """Validate options and return a frozen :class:`Options` (ValueError on anything invalid).
+
+    The variant is chosen here, once: ``attend`` then looks each part up in a registry
+    (:data:`attention.scores.SCORES`, :data:`attention.normalize.NORMALIZATIONS`,
+    :func:`attention.masks.scope_mask`)."""
+    one_of("score", score, S.SCORES)
+    one_of("scope", scope, M.SCOPES)
+    one_of("normalization", normalization, N.NORMALIZATIONS)
+    one_of("form", form, FORMS)
     if isinstance(heads, bool) or not isinstance(heads, (int, np.integer)) or heads < 1:
         raise ValueError(f"heads must be an integer >= 1; got {heads!r}")
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating)) \
             or not math.isfinite(temperature) or temperature <= 0:
         raise ValueError(f"temperature must be a finite number > 0; got {temperature!r}")
-    if scope in ("local", "local_p", "grid"):
+    if scope in M.WINDOWED:
         if window is None:
             raise ValueError(f"window is required for scope={scope!r} (an integer >= 0)")
-        window = M._check_window(window)
+        window = M.check_window(window)
     elif window is not None:
-        raise ValueError(f"window only applies to scope 'local', 'local_p' or 'grid'; "
+        raise ValueError(f"window only applies to scope {', '.join(map(repr, M.WINDOWED))}; "
                          f"got window={window!r} with scope={scope!r}")
-    if scope == "grid":
-        if grid is None:
-            raise ValueError("grid=(h, w) is required for scope='grid'")
-        grid = M._check_grid(grid)
-    elif grid is not None:
-        raise ValueError(f"grid only applies to scope='grid'; got scope={scope!r}")
-    if form == "pooling" and scope not in ("global", "local_p"):
-        raise ValueError(f"form='pooling' (one query) supports scope 'global' or 'local_p'; got {scope!r}")
+    if scope == "grid" and grid is None:
+        raise ValueError("grid=(h, w) is required for scope='grid'")
+    if grid is not None:
+        if scope not in ("grid", "local_p"):
+            raise ValueError(f"grid only applies to scope 'grid' or 'local_p'; got scope={scope!r}")
+        grid = M.check_grid(grid)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer; got {seed!r}")
     return Options(score=score, scope=scope, normalization=normalization, form=form,
@@ -145,36 +169,79 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
            W_a=None, additive=None, positions=None, local_p=None, mask=None) -> AttentionResult:
     """Attention of ``query`` over ``key`` / ``value``.
 
-    Shapes (H = heads):
+    Shapes (H = heads; the leading axis of 3-D input may also hold a batch, B x heads):
       * ``form="cross"`` (default): query ``(nq, d)``, key ``(nk, d)``, value ``(nk, d_v)``
-        (value defaults to key).  Per-head input ``(H, n, dh)`` is accepted as is.
+        (value defaults to key).  Per-head (or batched) input ``(H, n, dh)`` is accepted as is.
       * ``form="self"``: only ``query`` X ``(n, d)``; q = k = v = X.
       * ``form="pooling"``: one query ``(d,)`` over inputs ``key (n, d)``:
         ``e_i = score(q, x_i)``, ``alpha = softmax(e)``, ``c = sum_i alpha_i x_i``.
 
     Options:
       score: ``dot | scaled_dot | general | additive | cosine`` (see :mod:`attention.scores`).
-      scope: ``global | local`` (|i-j| <= window) ``| causal | local_p`` (Luong, window = D)
-             ``| grid`` (2-D window of radius ``window`` on ``grid=(h, w)``).
+      scope: ``global | local`` (``|j - c_i| <= window``, Luong local-m) ``| causal`` (``j <= c_i``)
+             ``| local_p`` (Luong, window = D, Gaussian) ``| grid`` (2-D window on ``grid=(h, w)``);
+             see :mod:`attention.masks`.  ``local_p`` with ``grid`` is the 2-D local-p.
       normalization: ``soft`` (softmax at ``temperature``) ``| hard`` (arg-max one-hot)
              ``| hard_sampled`` (one-hot drawn from the soft distribution, ``seed``) ``| sparsemax``.
       heads: split the feature size d into ``heads`` heads of ``d / heads``.
+      positions: the centre c_i of each query's window on the key axis: ``(nq,)`` or ``(H, nq)``
+           (with ``grid``: ``(nq, 2)`` or ``(H, nq, 2)`` as (row, col)).  Defaults: the query's
+           own index for ``local`` / ``causal`` (own cell for ``grid``); predicted
+           ``p_t = S sigmoid(v_p^T tanh(W_p q_t))`` for ``local_p``.  ``form="pooling"`` with
+           ``local`` / ``causal`` / ``grid`` needs it (where the one query sits).
       W_a: for ``general``: a ``(dh_q, dh_k)`` or ``(H, dh_q, dh_k)`` tensor, or ``"identity"``
            (default) or ``"random"`` (seeded by ``seed``).
       additive: ``(W1 (d_a, dh_q), W2 (d_a, dh_k), v (d_a,))``; default seeded random.
-      positions: local-p centres ``(nq,)``; default predicted ``p_t = S sigmoid(v_p^T tanh(W_p q_t))``
-           with ``local_p=(W_p (d_p, d), v_p (d_p,))`` or seeded random ones.
-      mask: extra bool mask (True = may attend) broadcastable to ``(H, nq, nk)``, ANDed with the scope.
+      local_p: ``(W_p (d_p, d), v_p (d_p,))`` for the predicted centres (``v_p (d_p, 2)`` with
+           ``grid``); default seeded random.
+      mask: extra bool mask (True = may attend) broadcastable to ``(H, nq, nk)`` (e.g. padding),
+           ANDed with the scope.
 
     Local-p follows Luong et al. (2015) exactly: the normalized weights over the window are
-    multiplied by the Gaussian, so a row sums to at most 1.
+    multiplied by the Gaussian, so a row sums to at most 1.  Scores that would overflow float32
+    are computed in float64 (then the whole result is float64); never NaN.  Differentiable
+    wherever the maths is (scores, soft weights, the Gaussian, ``probs``).
     """
     opt = resolve_options(score=score, scope=scope, normalization=normalization, form=form,
                           heads=heads, window=window, temperature=temperature, grid=grid, seed=seed)
+    q_in, k_in, v_in = _inputs(opt, query, key, value)
+    q = _split_heads(q_in, opt.heads, "query")                   # (H, nq, dh)
+    k = _split_heads(k_in, opt.heads, "key")                     # (H, nk, dh)
+    v = _split_heads(v_in, opt.heads, "value")                   # (H, nk, dv)
+    H, nq, dq = q.shape
+    nk = k.shape[1]
+
+    params = _score_params(opt, W_a, additive, H, dq, k.shape[2], q.dtype)
+    if S.bound(opt.score, q, k, **params) > torch.finfo(q.dtype).max / 4:
+        if q.dtype == torch.float64:
+            raise ValueError("the scores overflow even float64: scale the inputs down")
+        q, k, v = q.double(), k.double(), v.double()             # float32 would give inf -> NaN
+        params = {n: p.double() for n, p in params.items()}
+    e = S.SCORES[opt.score](q, k, **params)                      # (H, nq, nk)
+
+    pos, scope_m, gauss = _scope(opt, positions, local_p, q_in, nq, nk, q.dtype)
+    full_mask = _and_mask(scope_m, mask, H, nq, nk)
+    w = N.NORMALIZATIONS[opt.normalization](e, full_mask, opt.temperature, opt.seed)  # (H, nq, nk)
+    probs = N.softmax(e, full_mask, opt.temperature) if opt.normalization in N.HARD else None
+    if gauss is not None:
+        w = w * gauss                                            # Luong: align(.) * exp(...)
+
+    out = w @ v                                                  # (H, nq, dv)
+    if opt.form == "pooling":
+        out = out[:, 0, :].reshape(-1)                           # (H*dv,) = (d_v,)
+    elif q_in.ndim == 2:
+        out = out.transpose(0, 1).reshape(nq, -1)                # (nq, H*dv)
+    if full_mask is None:
+        full_mask = M.global_mask(nq, nk)
+    return AttentionResult(scores=e, mask=full_mask, weights=w, output=out, options=opt,
+                           positions=pos, gaussian=gauss, probs=probs)
+
+
+def _inputs(opt: Options, query, key, value):
+    """Validated ``(q, k, v)`` tensors of one dtype, 2-D ``(n, d)`` or 3-D ``(H, n, d)``."""
     q_in = _as_tensor("query", query)
     k_in = _as_tensor("key", key)
     v_in = _as_tensor("value", value)
-
     if opt.form == "self":
         if k_in is not None or v_in is not None:
             raise ValueError("form='self' takes only the query X (q = k = v = X); drop key/value")
@@ -183,7 +250,6 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
         raise ValueError(f"key is required for form={opt.form!r} (use form='self' for q = k = v = X)")
     if v_in is None:
         v_in = k_in
-
     if opt.form == "pooling":
         if q_in.ndim == 2 and q_in.shape[0] == 1:
             q_in = q_in[0]
@@ -192,108 +258,124 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
         q_in = q_in.unsqueeze(0)                                  # (1, d)
     elif q_in.ndim == 1:
         raise ValueError("a 1-D query is one vector: use form='pooling', or pass shape (1, d)")
-
     if not (q_in.ndim == k_in.ndim == v_in.ndim):
         raise ValueError(f"query, key and value must all be 2-D or all 3-D; got shapes "
                          f"{tuple(q_in.shape)}, {tuple(k_in.shape)}, {tuple(v_in.shape)}")
     dtype = torch.promote_types(torch.promote_types(q_in.dtype, k_in.dtype), v_in.dtype)
     if not (q_in.dtype == k_in.dtype == v_in.dtype == dtype):
         q_in, k_in, v_in = q_in.to(dtype), k_in.to(dtype), v_in.to(dtype)
-    per_head_input = q_in.ndim == 3
-    if per_head_input and not (q_in.shape[0] == k_in.shape[0] == v_in.shape[0]):
+    if q_in.ndim == 3 and not (q_in.shape[0] == k_in.shape[0] == v_in.shape[0]):
         raise ValueError("per-head query, key and value must have the same number of heads")
     if k_in.shape[-2] != v_in.shape[-2]:
         raise ValueError(f"key and value must have the same length n_key; got {k_in.shape[-2]} and {v_in.shape[-2]}")
+    return q_in, k_in, v_in
 
-    q = _split_heads(q_in, opt.heads, "query")                   # (H, nq, dh)
-    k = _split_heads(k_in, opt.heads, "key")                     # (H, nk, dh)
-    v = _split_heads(v_in, opt.heads, "value")                   # (H, nk, dv)
-    H, nq, dq = q.shape
-    nk, dk = k.shape[1], k.shape[2]
 
-    # ---- scores (H, nq, nk)
+def _score_params(opt: Options, W_a, additive, H: int, dq: int, dk: int, dtype) -> dict:
+    """The learned parameters of ``opt.score`` as keyword arguments of its score function."""
     if opt.score in ("dot", "scaled_dot", "cosine") and dq != dk:
         raise ValueError(f"score={opt.score!r} needs query and key of the same size; got {dq} and {dk}")
     if opt.score != "general" and W_a is not None:
         raise ValueError(f"W_a only applies to score='general'; got score={opt.score!r}")
     if opt.score != "additive" and additive is not None:
         raise ValueError(f"additive parameters only apply to score='additive'; got score={opt.score!r}")
-    if opt.score == "dot":
-        e = S.dot(q, k)
-    elif opt.score == "scaled_dot":
-        e = S.scaled_dot(q, k)
-    elif opt.score == "cosine":
-        e = S.cosine(q, k)
-    elif opt.score == "general":
-        Wa = _resolve_Wa(W_a, H, dq, dk, opt.seed, dtype)
-        e = S.general(q, k, Wa)
+    if opt.score == "general":
+        return {"W_a": _resolve_Wa(W_a, H, dq, dk, opt.seed, dtype)}
+    if opt.score != "additive":
+        return {}
+    if additive is None:
+        W1, W2, va = S.init_additive(dq, dk, seed=opt.seed, dtype=dtype)
     else:
-        if additive is None:
-            W1, W2, va = S.init_additive(dq, dk, seed=opt.seed, dtype=dtype)
-        else:
-            try:
-                W1, W2, va = (torch.as_tensor(t, dtype=dtype) for t in additive)
-            except (TypeError, ValueError):
-                raise ValueError("additive must be a tuple (W1, W2, v)") from None
-            if W1.ndim != 2 or W2.ndim != 2 or va.ndim != 1 or W1.shape[1] != dq \
-                    or W2.shape[1] != dk or not (W1.shape[0] == W2.shape[0] == va.shape[0]):
-                raise ValueError(f"additive needs W1 (d_a, {dq}), W2 (d_a, {dk}), v (d_a,); got "
-                                 f"{tuple(W1.shape)}, {tuple(W2.shape)}, {tuple(va.shape)}")
-        e = S.additive(q, k, W1, W2, va)
-
-    # ---- scope mask (nq, nk) and local-p extras
-    pos = gauss = None
-    if opt.scope == "global":
-        scope_mask = None
-    elif opt.scope == "local":
-        scope_mask = M.local_mask(nq, nk, opt.window)
-    elif opt.scope == "causal":
-        scope_mask = M.causal_mask(nq, nk)
-    elif opt.scope == "grid":
-        if opt.grid[0] * opt.grid[1] != nq or nq != nk:
-            raise ValueError(f"grid {opt.grid} has {opt.grid[0] * opt.grid[1]} cells but there are "
-                             f"{nq} queries and {nk} keys")
-        scope_mask = M.grid_mask(opt.grid, opt.window)
-    else:  # local_p
-        pos = _resolve_positions(positions, local_p, q_in, nq, nk, opt.seed, dtype)
-        scope_mask = M.local_p_mask(pos, nk, opt.window)
-        gauss = M.gaussian_weights(pos, nk, opt.window)
-    if opt.scope != "local_p" and (positions is not None or local_p is not None):
-        raise ValueError(f"positions / local_p only apply to scope='local_p'; got scope={opt.scope!r}")
-
-    full_mask = scope_mask
-    if mask is not None:
-        m = torch.as_tensor(mask)
-        if m.dtype != torch.bool:
-            raise ValueError(f"mask must be a bool tensor (True = may attend); got dtype {m.dtype}")
         try:
-            torch.broadcast_shapes(m.shape, (H, nq, nk))
-        except RuntimeError:
-            raise ValueError(f"mask of shape {tuple(m.shape)} does not broadcast to (H, nq, nk) = "
-                             f"{(H, nq, nk)}") from None
-        full_mask = m if full_mask is None else (full_mask & m)
+            W1, W2, va = (torch.as_tensor(t).to(dtype) for t in additive)
+        except (TypeError, ValueError):
+            raise ValueError("additive must be a tuple (W1, W2, v)") from None
+        if W1.ndim != 2 or W2.ndim != 2 or va.ndim != 1 or W1.shape[1] != dq \
+                or W2.shape[1] != dk or not (W1.shape[0] == W2.shape[0] == va.shape[0]):
+            raise ValueError(f"additive needs W1 (d_a, {dq}), W2 (d_a, {dk}), v (d_a,); got "
+                             f"{tuple(W1.shape)}, {tuple(W2.shape)}, {tuple(va.shape)}")
+    return {"W1": W1, "W2": W2, "v": va}
 
-    # ---- normalization (H, nq, nk)
-    if opt.normalization == "soft":
-        w = N.softmax(e, full_mask, opt.temperature)
-    elif opt.normalization == "hard":
-        w = N.hard(e, full_mask)
-    elif opt.normalization == "hard_sampled":
-        w = N.hard_sampled(e, full_mask, opt.temperature, opt.seed)
+
+def _scope(opt: Options, positions, local_p, q_in, nq: int, nk: int, dtype):
+    """``(centres or None, scope mask or None, Gaussian or None)`` for ``opt.scope``."""
+    if opt.scope not in M.CENTRED and (positions is not None or local_p is not None):
+        raise ValueError(f"positions only apply to scope {', '.join(map(repr, M.CENTRED))}; "
+                         f"got scope={opt.scope!r}")
+    if opt.scope != "local_p" and local_p is not None:
+        raise ValueError(f"local_p=(W_p, v_p) only applies to scope='local_p'; got scope={opt.scope!r}")
+    if opt.scope == "global":
+        return None, None, None
+    two_d = opt.grid is not None
+    if two_d:
+        M.check_grid(opt.grid, nk)
+    if positions is not None:
+        if local_p is not None:
+            raise ValueError("give either positions or local_p=(W_p, v_p), not both")
+        pos = _check_positions(positions, nq, nk, opt.grid, dtype)
+    elif opt.scope == "local_p":
+        pos = _predict(local_p, q_in, nq, nk, opt, dtype)
+    elif opt.form == "pooling":
+        raise ValueError(f"form='pooling' with scope={opt.scope!r} needs positions= "
+                         "(the position the one query's window is centred on)")
+    elif two_d and nq != nk:
+        raise ValueError(f"scope='grid' with {nq} queries over {nk} cells needs positions=(row, col) "
+                         "per query (by default each query is its own cell, which needs nq == nk)")
     else:
-        w = N.sparsemax(e, full_mask, opt.temperature)
-    if gauss is not None:
-        w = w * gauss                                            # Luong: align(.) * exp(...)
+        pos = None
+    if opt.scope == "local_p":
+        pos = M.round_centres(pos, opt.window)                   # D = 0: the nearest position
+        return pos, M.local_p_mask(pos, nk, opt.window, opt.grid), \
+            M.gaussian_weights(pos, nk, opt.window, opt.grid)
+    return pos, M.scope_mask(opt.scope, nq, nk, window=opt.window, centres=pos, grid=opt.grid), None
 
-    out = w @ v                                                  # (H, nq, dv)
-    if opt.form == "pooling":
-        out = out[:, 0, :].reshape(-1)                           # (H*dv,) = (d_v,)
-    elif not per_head_input:
-        out = out.transpose(0, 1).reshape(nq, -1)                # (nq, H*dv)
-    if full_mask is None:
-        full_mask = M.global_mask(nq, nk)
-    return AttentionResult(scores=e, mask=full_mask, weights=w, output=out, options=opt,
-                           positions=pos, gaussian=gauss)
+
+def _check_positions(positions, nq: int, nk: int, grid, dtype) -> torch.Tensor:
+    p = torch.as_tensor(positions)
+    p = p.to(dtype) if p.is_floating_point() or dtype.is_floating_point else p
+    want = "(nq, 2) or (H, nq, 2)" if grid is not None else "(nq,) or (H, nq)"
+    core = p.shape[:-1] if grid is not None else p.shape
+    if p.ndim == 0 or (grid is not None and p.shape[-1] != 2) or len(core) not in (1, 2) \
+            or core[-1] != nq:
+        raise ValueError(f"positions must have shape {want} with nq = {nq}; got {tuple(p.shape)}")
+    if not torch.isfinite(p).all():
+        raise ValueError("positions contains NaN or infinity")
+    hi = torch.tensor([grid[0] - 1, grid[1] - 1], dtype=p.dtype) if grid is not None else nk - 1
+    return torch.minimum(p.clamp_min(0), torch.as_tensor(hi, dtype=p.dtype))
+
+
+def _predict(local_p, q_in, nq: int, nk: int, opt: Options, dtype) -> torch.Tensor:
+    """Luong's predicted centres from the (flattened) queries ``(nq, d)``."""
+    flat = q_in if q_in.ndim == 2 else q_in.transpose(0, 1).reshape(nq, -1)   # (nq, d)
+    d = flat.shape[-1]
+    out = 2 if opt.grid is not None else None
+    if local_p is None:
+        g = torch.Generator().manual_seed(opt.seed)
+        W_p = torch.randn(d, d, generator=g, dtype=dtype) / math.sqrt(d)
+        shape = (d,) if out is None else (d, out)
+        v_p = torch.randn(*shape, generator=g, dtype=dtype) / math.sqrt(d)
+    else:
+        W_p, v_p = (torch.as_tensor(t).to(dtype) for t in local_p)
+        want = (W_p.shape[0],) if out is None else (W_p.shape[0], out)
+        if W_p.ndim != 2 or W_p.shape[1] != d or tuple(v_p.shape) != want:
+            raise ValueError(f"local_p needs W_p (d_p, {d}) and v_p {('(d_p,)' if out is None else '(d_p, 2)')}; "
+                             f"got {tuple(W_p.shape)} and {tuple(v_p.shape)}")
+    return M.predict_positions(flat.to(dtype), nk, W_p, v_p, opt.grid)
+
+
+def _and_mask(scope_m, mask, H: int, nq: int, nk: int):
+    """The scope mask ANDed with a user ``mask`` (bool, broadcastable to ``(H, nq, nk)``)."""
+    if mask is None:
+        return scope_m
+    m = torch.as_tensor(mask)
+    if m.dtype != torch.bool:
+        raise ValueError(f"mask must be a bool tensor (True = may attend); got dtype {m.dtype}")
+    try:
+        torch.broadcast_shapes(m.shape, (H, nq, nk))
+    except RuntimeError:
+        raise ValueError(f"mask of shape {tuple(m.shape)} does not broadcast to (H, nq, nk) = "
+                         f"{(H, nq, nk)}") from None
+    return m if scope_m is None else (scope_m & m)
 
 
 def _resolve_Wa(W_a, H, dq, dk, seed, dtype) -> torch.Tensor:
@@ -309,27 +391,3 @@ def _resolve_Wa(W_a, H, dq, dk, seed, dtype) -> torch.Tensor:
     if not torch.isfinite(Wa).all():
         raise ValueError("W_a contains NaN or infinity")
     return Wa
-
-
-def _resolve_positions(positions, local_p, q_in, nq, nk, seed, dtype) -> torch.Tensor:
-    if positions is not None:
-        if local_p is not None:
-            raise ValueError("give either positions or local_p=(W_p, v_p), not both")
-        p = torch.as_tensor(positions, dtype=dtype).reshape(-1)
-        if p.shape[0] != nq:
-            raise ValueError(f"positions must have one centre per query ({nq}); got {p.shape[0]}")
-        if not torch.isfinite(p).all():
-            raise ValueError("positions contains NaN or infinity")
-        return p.clamp(0, nk - 1)
-    flat = q_in if q_in.ndim == 2 else q_in.transpose(0, 1).reshape(nq, -1)   # (nq, d)
-    d = flat.shape[-1]
-    if local_p is None:
-        g = torch.Generator().manual_seed(int(seed))
-        W_p = torch.randn(d, d, generator=g, dtype=dtype) / math.sqrt(d)
-        v_p = torch.randn(d, generator=g, dtype=dtype) / math.sqrt(d)
-    else:
-        W_p, v_p = (torch.as_tensor(t, dtype=dtype) for t in local_p)
-        if W_p.ndim != 2 or W_p.shape[1] != d or v_p.shape != (W_p.shape[0],):
-            raise ValueError(f"local_p needs W_p (d_p, {d}) and v_p (d_p,); got "
-                             f"{tuple(W_p.shape)} and {tuple(v_p.shape)}")
-    return M.predict_positions(flat, nk, W_p, v_p)

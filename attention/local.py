@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .masks import in_window
 from .normalize import _neg
 
 
@@ -64,7 +65,7 @@ def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: i
         e = qs[:, b0:b1] @ k[:, k0:k1].transpose(-2, -1)         # (H, b, m) with m <= b + 2w
         i = torch.arange(b0, b1)[:, None]                        # (b, 1)
         j = torch.arange(k0, k1)[None, :]                        # (1, m)
-        valid = (i - j).abs() <= w                               # (b, m)
+        valid = in_window(j - i, w)                              # (b, m)
         a = torch.softmax(e.masked_fill(~valid, _neg(e.dtype)), dim=-1).masked_fill(~valid, 0.0)
         out[:, b0:b1] = a @ v[:, k0:k1]                          # (H, b, d_v)
         jj = i + torch.arange(width)[None, :] - w                # (b, 2w+1) key of each band slot

@@ -1,18 +1,33 @@
-"""Scopes: which keys a query may attend to.
+"""Scopes: which keys a query may attend to.  **Every scope is a mask built here.**
 
-A mask is a bool tensor shaped ``(n_query, n_key)``; **True means "may attend"**
-(the Annotated Transformer's convention).  Masks are built from tiny named
-predicates ``pred(q_idx, kv_idx) -> bool tensor`` (attention-gym style) that
-broadcast over index grids, and combine with :func:`and_masks` / :func:`or_masks`.
+A mask is a bool tensor shaped ``(n_query, n_key)`` (or ``(H, n_query, n_key)`` when the
+centres differ per head / batch row); **True means "may attend"** (the Annotated
+Transformer's convention).  Masks are materialised from tiny named predicates
+``pred(q_idx, kv_idx) -> bool tensor`` that broadcast over index grids (attention-gym style).
 
-Luong et al. (2015) *local-p* attention is not a pure mask: it predicts a centre
-``p_t`` per query, keeps the window ``[p_t - D, p_t + D]`` and multiplies the
-alignment by a Gaussian ``exp(-(s - p_t)^2 / (2 sigma^2))`` with ``sigma = D / 2``.
-:func:`local_p_mask` gives the window, :func:`gaussian_weights` the factor.
+The window is decided in exactly one place, :func:`in_window`: a key at signed offset ``o``
+from the query's centre is in the window of half-width ``window`` iff ``|o| <= window``.
+Every windowed scope calls it:
+
+==========  ====================================================  ==============================
+scope       keys in scope S(i)                                    centre c_i (``positions``)
+==========  ====================================================  ==============================
+global      every key                                             --
+local       ``|j - c_i| <= window``  (Luong local-m)               default the query index i
+causal      ``j <= c_i``                                          default the query index i
+local_p     ``|j - p_i| <= D`` times a Gaussian (Luong local-p)   predicted ``p_i`` (or given)
+grid        2-D: ``max(|r_j - r_c|, |c_j - c_c|) <= window``      default the query's own cell
+==========  ====================================================  ==============================
+
+``local_p`` with ``grid=(h, w)`` is the 2-D analogue: centres ``(row, col)`` and a 2-D Gaussian.
+Luong et al. (2015) *local-p* is not a pure mask: it keeps the window ``[p_t - D, p_t + D]``
+and multiplies the normalized weights by ``exp(-(s - p_t)^2 / (2 s_g^2))`` with ``s_g = D / 2``
+(:func:`gaussian_weights`).  With ``D = 0`` the real-valued centre is rounded to the nearest
+position, so the window is that one key (never empty).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 
@@ -20,10 +35,17 @@ Predicate = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 #: Scope names accepted by :func:`attention.attend`.
 SCOPES = ("global", "local", "causal", "local_p", "grid")
+#: Scopes that need ``window``.
+WINDOWED = ("local", "local_p", "grid")
+#: Scopes whose centre can be given as ``positions``.
+CENTRED = ("local", "causal", "local_p", "grid")
+
+_EPS = 1e-6      # real-valued centres (local-p, length-scaled local-m): |o| <= D up to rounding
 
 
-def _check_window(window, name="window") -> int:
-    if isinstance(window, bool) or not isinstance(window, (int,)) and not (
+def check_window(window, name: str = "window") -> int:
+    """``window`` as an int >= 0 (ValueError otherwise; a float like 2.0 is accepted)."""
+    if isinstance(window, bool) or not isinstance(window, int) and not (
         isinstance(window, float) and window.is_integer()
     ):
         raise ValueError(f"{name} must be an integer >= 0, got {window!r}")
@@ -33,16 +55,35 @@ def _check_window(window, name="window") -> int:
     return window
 
 
-# ---------------------------------------------------------------- predicates
-def global_pred() -> Predicate:
-    """Every query may attend to every key."""
-    return lambda q, k: torch.ones(torch.broadcast_shapes(q.shape, k.shape), dtype=torch.bool)
+def check_grid(grid, n: Optional[int] = None) -> tuple[int, int]:
+    """``grid`` as ``(h, w)`` positive ints; with ``n``, also check ``h * w == n``."""
+    try:
+        if len(grid) != 2:
+            raise TypeError
+        h, w = int(grid[0]), int(grid[1])
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"grid must be a pair (h, w) of positive integers, got {grid!r}") from None
+    if h < 1 or w < 1:
+        raise ValueError(f"grid must be a pair (h, w) of positive integers, got {grid!r}")
+    if n is not None and h * w != n:
+        raise ValueError(f"grid {(h, w)} has {h * w} cells but there are {n} keys")
+    return h, w
+
+
+# ---------------------------------------------------------------- the window
+def in_window(offset: torch.Tensor, window: int) -> torch.Tensor:
+    """THE window decision: ``|offset| <= window`` (bool, same shape as ``offset``).
+
+    offset: key position minus the query's centre, integer or real-valued (a real centre such
+    as Luong's p_t is compared with a 1e-6 tolerance).
+    """
+    return offset.abs() <= window + _EPS
 
 
 def window_pred(window: int) -> Predicate:
-    """``|q_idx - kv_idx| <= window`` (Luong's local-m with D = window)."""
-    w = _check_window(window)
-    return lambda q, k: (q - k).abs() <= w
+    """``|kv_idx - q_idx| <= window`` (Luong's local-m with D = window)."""
+    w = check_window(window)
+    return lambda q, k: in_window(k - q, w)
 
 
 def causal_pred() -> Predicate:
@@ -50,35 +91,15 @@ def causal_pred() -> Predicate:
     return lambda q, k: k <= q
 
 
-def grid_window_pred(grid: tuple[int, int], radius: int) -> Predicate:
-    """2-D window on a row-major ``(h, w)`` grid: Chebyshev distance <= radius.
+def grid_window_pred(grid: tuple[int, int], window: int) -> Predicate:
+    """2-D window on a row-major ``(h, w)`` grid: Chebyshev distance <= window.
 
-    Index ``i`` is cell ``(i // w, i % w)``; a query may attend to every cell in
-    the ``(2r+1) x (2r+1)`` square centred on it (clipped at the borders).
+    Index ``i`` is cell ``(i // w, i % w)``; a query may attend to every cell in the
+    ``(2 window + 1)^2`` square centred on it (clipped at the borders).
     """
-    h, w = _check_grid(grid)
-    r = _check_window(radius, "window")
-    return lambda q, k: ((q // w - k // w).abs() <= r) & ((q % w - k % w).abs() <= r)
-
-
-def and_masks(*preds: Predicate) -> Predicate:
-    """Predicate that is True where all ``preds`` are True."""
-    def pred(q, k):
-        out = preds[0](q, k)
-        for p in preds[1:]:
-            out = out & p(q, k)
-        return out
-    return pred
-
-
-def or_masks(*preds: Predicate) -> Predicate:
-    """Predicate that is True where any of ``preds`` is True."""
-    def pred(q, k):
-        out = preds[0](q, k)
-        for p in preds[1:]:
-            out = out | p(q, k)
-        return out
-    return pred
+    _, gw = check_grid(grid)
+    r = check_window(window)
+    return lambda q, k: in_window(k // gw - q // gw, r) & in_window(k % gw - q % gw, r)
 
 
 def create_mask(pred: Predicate, n_query: int, n_key: int) -> torch.Tensor:
@@ -88,72 +109,125 @@ def create_mask(pred: Predicate, n_query: int, n_key: int) -> torch.Tensor:
     return pred(q, k).expand(n_query, n_key).contiguous()
 
 
-def _check_grid(grid) -> tuple[int, int]:
-    try:
-        h, w = (int(grid[0]), int(grid[1]))
-        if len(grid) != 2:
-            raise TypeError
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"grid must be a pair (h, w) of positive integers, got {grid!r}") from None
-    if h < 1 or w < 1:
-        raise ValueError(f"grid must be a pair (h, w) of positive integers, got {grid!r}")
-    return h, w
-
-
 # ---------------------------------------------------------------- mask makers
 def global_mask(n_query: int, n_key: int) -> torch.Tensor:
     """All True, ``(n_query, n_key)``."""
     return torch.ones(n_query, n_key, dtype=torch.bool)
 
 
-def local_mask(n_query: int, n_key: int, window: int) -> torch.Tensor:
-    """``|i - j| <= window``, ``(n_query, n_key)``."""
-    return create_mask(window_pred(window), n_query, n_key)
+def local_mask(n_query: int, n_key: int, window: int, centres=None) -> torch.Tensor:
+    """Local-m window ``|j - c_i| <= window``.
+
+    centres: ``(..., n_query)`` (int or real) or None for ``c_i = i``.
+    Returns ``(n_query, n_key)`` or ``(..., n_query, n_key)`` bool.
+    """
+    if centres is None:
+        return create_mask(window_pred(window), n_query, n_key)
+    w = check_window(window)
+    s = torch.arange(n_key, dtype=centres.dtype)                    # (nk,)
+    return in_window(s - centres.unsqueeze(-1), w)                  # (..., nq, nk)
 
 
-def causal_mask(n_query: int, n_key: int) -> torch.Tensor:
-    """``j <= i``, ``(n_query, n_key)``."""
-    return create_mask(causal_pred(), n_query, n_key)
+def causal_mask(n_query: int, n_key: int, centres=None) -> torch.Tensor:
+    """``j <= c_i`` (``c_i = i`` by default): ``(n_query, n_key)`` or ``(..., n_query, n_key)``."""
+    if centres is None:
+        return create_mask(causal_pred(), n_query, n_key)
+    s = torch.arange(n_key, dtype=centres.dtype)                    # (nk,)
+    return s <= centres.unsqueeze(-1) + _EPS                        # (..., nq, nk)
 
 
-def grid_mask(grid: tuple[int, int], radius: int) -> torch.Tensor:
-    """2-D window mask ``(h*w, h*w)`` on a row-major grid (see :func:`grid_window_pred`)."""
-    h, w = _check_grid(grid)
-    return create_mask(grid_window_pred((h, w), radius), h * w, h * w)
+def grid_cells(grid: tuple[int, int], dtype=torch.float32) -> torch.Tensor:
+    """Row-major cell coordinates ``(h*w, 2)`` as (row, col): cell ``i = row * w + col``."""
+    h, w = check_grid(grid)
+    i = torch.arange(h * w)
+    return torch.stack([i // w, i % w], dim=-1).to(dtype)           # (h*w, 2)
 
 
-def local_p_mask(positions: torch.Tensor, n_key: int, window: int) -> torch.Tensor:
+def grid_mask(grid: tuple[int, int], window: int, centres=None) -> torch.Tensor:
+    """2-D window (Chebyshev distance <= window) on a row-major ``(h, w)`` grid.
+
+    centres: ``(..., n_query, 2)`` (row, col), or None for every cell's own centre
+    (then ``n_query = h * w``).  Returns ``(h*w, h*w)`` or ``(..., n_query, h*w)`` bool.
+    """
+    h, w = check_grid(grid)
+    if centres is None:
+        return create_mask(grid_window_pred((h, w), window), h * w, h * w)
+    D = check_window(window)
+    cells = grid_cells((h, w), centres.dtype)                       # (N, 2)
+    off = cells - centres.unsqueeze(-2)                             # (..., nq, N, 2)
+    return in_window(off[..., 0], D) & in_window(off[..., 1], D)   # (..., nq, N)
+
+
+def round_centres(positions: torch.Tensor, window: int) -> torch.Tensor:
+    """Local-p centres as used: with ``D = 0`` a real ``p_t`` is rounded to the nearest position
+    (else the window ``|s - p_t| <= 0`` would be empty); with ``D >= 1`` unchanged."""
+    return torch.round(positions) if check_window(window) == 0 else positions
+
+
+def local_p_mask(positions: torch.Tensor, n_key: int, window: int, grid=None) -> torch.Tensor:
     """Luong local-p window ``[p_t - D, p_t + D]``.
 
-    positions: ``(n_query,)`` real-valued predicted centres ``p_t`` in ``[0, n_key - 1]``.
-    Returns ``(n_query, n_key)`` bool, True where ``|s - p_t| <= D``.
+    positions: ``(..., n_query)`` real-valued predicted centres ``p_t`` in ``[0, n_key - 1]``;
+    with ``grid=(h, w)``: ``(..., n_query, 2)`` (row, col).  Returns ``(..., n_query, n_key)`` bool.
     """
-    D = _check_window(window)
-    s = torch.arange(n_key, dtype=positions.dtype).unsqueeze(0)  # (1, nk)
-    return (s - positions.unsqueeze(1)).abs() <= D + 1e-6        # (nq, nk)
+    p = round_centres(positions, window)
+    if grid is not None:
+        return grid_mask(check_grid(grid, n_key), window, p)
+    return local_mask(p.shape[-1], n_key, window, p)
 
 
-def gaussian_weights(positions: torch.Tensor, n_key: int, window: int) -> torch.Tensor:
-    """Luong's factor ``exp(-(s - p_t)^2 / (2 sigma^2))``, ``sigma = D / 2``.
+def gaussian_weights(positions: torch.Tensor, n_key: int, window: int, grid=None) -> torch.Tensor:
+    """Luong's factor ``exp(-(s - p_t)^2 / (2 s_g^2))`` with ``s_g = D / 2``.
 
-    positions: ``(n_query,)``.  Returns ``(n_query, n_key)`` in ``(0, 1]``.
-    With ``D = 0`` (sigma = 0) the factor is 1 at ``s == p_t`` and 0 elsewhere.
+    positions: ``(..., n_query)``, or ``(..., n_query, 2)`` with ``grid`` (then the squared
+    distance is ``(r - p_r)^2 + (c - p_c)^2``).  Returns ``(..., n_query, n_key)`` in ``(0, 1]``.
+    With ``D = 0`` the factor is 1 at the rounded centre and 0 elsewhere.
     """
-    D = _check_window(window)
-    s = torch.arange(n_key, dtype=positions.dtype).unsqueeze(0)  # (1, nk)
-    d2 = (s - positions.unsqueeze(1)) ** 2                          # (nq, nk)
+    D = check_window(window)
+    p = round_centres(positions, D)
+    if grid is not None:
+        cells = grid_cells(check_grid(grid, n_key), p.dtype)        # (N, 2)
+        d2 = ((cells - p.unsqueeze(-2)) ** 2).sum(-1)               # (..., nq, N)
+    else:
+        s = torch.arange(n_key, dtype=p.dtype)                      # (nk,)
+        d2 = (s - p.unsqueeze(-1)) ** 2                             # (..., nq, nk)
     if D == 0:
-        return (d2 <= 1e-12).to(positions.dtype)
-    sigma = D / 2.0
-    return torch.exp(-d2 / (2.0 * sigma * sigma))
+        return (d2 <= 1e-12).to(p.dtype)
+    s_g = D / 2.0
+    return torch.exp(-d2 / (2.0 * s_g * s_g))
 
 
-def predict_positions(query: torch.Tensor, n_key: int, W_p: torch.Tensor, v_p: torch.Tensor) -> torch.Tensor:
+def predict_positions(query: torch.Tensor, n_key: int, W_p: torch.Tensor, v_p: torch.Tensor,
+                      grid=None) -> torch.Tensor:
     """Luong's predicted centre ``p_t = S * sigmoid(v_p^T tanh(W_p h_t))``.
 
-    query: ``(n_query, d)``; W_p: ``(d_p, d)``; v_p: ``(d_p,)``; S = n_key - 1 so
-    that ``p_t`` lies in ``[0, n_key - 1]`` (Luong writes S for the source length;
-    with 0-based positions the last index is S - 1).  Returns ``(n_query,)``.
+    query: ``(..., n_query, d)``; W_p: ``(d_p, d)``; v_p: ``(d_p,)``; S = n_key - 1 so that
+    ``p_t`` lies in ``[0, n_key - 1]`` (Luong writes S for the source length; with 0-based
+    positions the last index is S - 1).  Returns ``(..., n_query)``.
+    With ``grid=(h, w)``: v_p ``(d_p, 2)`` and ``p_t = (h-1, w-1) * sigmoid(tanh(W_p h_t) v_p)``,
+    ``(..., n_query, 2)``.
     """
-    h = torch.tanh(query @ W_p.T)                 # (nq, d_p)
-    return (n_key - 1) * torch.sigmoid(h @ v_p)   # (nq,)
+    h = torch.tanh(query @ W_p.T)                                   # (..., nq, d_p)
+    if grid is None:
+        return (n_key - 1) * torch.sigmoid(h @ v_p)                 # (..., nq)
+    gh, gw = check_grid(grid, n_key)
+    span = torch.tensor([gh - 1, gw - 1], dtype=h.dtype)            # (2,)
+    return span * torch.sigmoid(h @ v_p)                            # (..., nq, 2)
+
+
+def scope_mask(scope: str, n_query: int, n_key: int, *, window: Optional[int] = None,
+               centres: Optional[torch.Tensor] = None, grid=None) -> Optional[torch.Tensor]:
+    """The mask of a non-Gaussian scope (None for ``global``): dispatch by name.
+
+    ``local_p`` is built by :func:`local_p_mask` (it needs the predicted centres first).
+    """
+    return _SCOPE_MASKS[scope](n_query, n_key, window, centres, grid)
+
+
+_SCOPE_MASKS = {
+    "global": lambda nq, nk, w, c, g: None,
+    "local": lambda nq, nk, w, c, g: local_mask(nq, nk, w, c),
+    "causal": lambda nq, nk, w, c, g: causal_mask(nq, nk, c),
+    "grid": lambda nq, nk, w, c, g: grid_mask(check_grid(g, nk), w, c),
+    "local_p": lambda nq, nk, w, c, g: local_p_mask(c, nk, w, g),
+}

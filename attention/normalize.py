@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import torch
 
-#: Normalization names accepted by :func:`attention.attend`.
-NORMALIZATIONS = ("soft", "hard", "hard_sampled", "sparsemax")
-
 
 def _neg(dtype) -> float:
     return -torch.finfo(dtype).max
 
 
 def softmax(scores: torch.Tensor, mask: torch.Tensor | None = None,
-            temperature: float = 1.0) -> torch.Tensor:
+            temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
     """``softmax(scores / T)`` over the keys in scope; rows sum to 1 (0 if the scope is empty).
 
     scores: ``(H, nq, nk)``; mask: bool broadcastable to scores or None.
@@ -37,8 +34,10 @@ def softmax(scores: torch.Tensor, mask: torch.Tensor | None = None,
     return w
 
 
-def hard(scores: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+def hard(scores: torch.Tensor, mask: torch.Tensor | None = None, temperature: float = 1.0,
+         seed: int = 0) -> torch.Tensor:
     """One-hot at the arg-max key in scope (first one on ties); empty scope -> all 0.
+    (``temperature`` and ``seed`` do not change an arg-max; accepted for a uniform signature.)
 
     scores: ``(H, nq, nk)`` -> weights ``(H, nq, nk)`` with entries in {0, 1}.
     """
@@ -71,7 +70,7 @@ def hard_sampled(scores: torch.Tensor, mask: torch.Tensor | None = None,
 
 
 def sparsemax(scores: torch.Tensor, mask: torch.Tensor | None = None,
-              temperature: float = 1.0) -> torch.Tensor:
+              temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
     """Sparsemax (Martins & Astudillo 2016): the Euclidean projection of
     ``scores / T`` onto the probability simplex.  Rows sum to 1, many weights are
     exactly 0.  Keys out of scope get 0; empty scope -> all 0.
@@ -97,3 +96,10 @@ def sparsemax(scores: torch.Tensor, mask: torch.Tensor | None = None,
     if mask is not None:
         w = w.masked_fill(~mask, 0.0)
     return w
+
+
+#: Normalization name -> function ``(scores, mask, temperature, seed) -> weights``: the names
+#: :func:`attention.attend` accepts.
+NORMALIZATIONS = {"soft": softmax, "hard": hard, "hard_sampled": hard_sampled, "sparsemax": sparsemax}
+#: Normalizations that pick one key from a soft distribution (``AttentionResult.probs``).
+HARD = ("hard", "hard_sampled")

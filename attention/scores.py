@@ -19,8 +19,6 @@ import math
 
 import torch
 
-#: Score names accepted by :func:`attention.attend`.
-SCORES = ("dot", "scaled_dot", "general", "additive", "cosine")
 
 # Largest (H * chunk * n_key * d_a) float block the additive score may build.
 _ADDITIVE_BLOCK = 8 * 1024 * 1024
@@ -66,11 +64,40 @@ def additive(q: torch.Tensor, k: torch.Tensor, W1: torch.Tensor, W2: torch.Tenso
     return out
 
 
-def cosine(q: torch.Tensor, k: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Cosine similarity ``(H, nq, nk)`` in [-1, 1]; a zero vector scores 0."""
-    qn = q / q.norm(dim=-1, keepdim=True).clamp_min(eps)
-    kn = k / k.norm(dim=-1, keepdim=True).clamp_min(eps)
-    return qn @ kn.transpose(-2, -1)
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    """Rows of ``x`` scaled to length 1; an exactly-zero row stays 0.  Divides by the largest
+    entry first, so vectors of any size (1e-9 or 1e30) keep their direction."""
+    tiny = torch.finfo(x.dtype).tiny
+    x = x / x.abs().amax(dim=-1, keepdim=True).clamp_min(tiny)      # entries in [-1, 1]
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(tiny)
+
+
+def cosine(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity ``q . k / (|q| |k|)``: ``(H, nq, nk)`` in [-1, 1]; only an exactly
+    zero vector falls back (it scores 0)."""
+    return _unit(q) @ _unit(k).transpose(-2, -1)
+
+
+#: Score name -> function ``(q, k, **params) -> (H, nq, nk)``: the names :func:`attention.attend`
+#: accepts.  ``general`` takes ``W_a``; ``additive`` takes ``W1``, ``W2``, ``v``.
+SCORES = {"dot": dot, "scaled_dot": scaled_dot, "general": general, "additive": additive,
+          "cosine": cosine}
+
+
+def bound(name: str, q: torch.Tensor, k: torch.Tensor, **params) -> float:
+    """An upper bound on ``|score|`` (float64 arithmetic) -- decides whether float32 could
+    overflow.  dot / general: ``max|q| max|k|`` (times ``||W_a||_F``); scaled_dot divides
+    by sqrt(d); additive: ``sum |v|``; cosine: 1."""
+    if name == "cosine":
+        return 1.0
+    if name == "additive":
+        return float(params["v"].double().abs().sum())
+    b = float(q.double().norm(dim=-1).max()) * float(k.double().norm(dim=-1).max())
+    if name == "general":
+        b *= float(params["W_a"].double().norm())
+    if name == "scaled_dot":
+        b /= math.sqrt(q.shape[-1])
+    return b
 
 
 def init_additive(d_q: int, d_k: int, d_a: int | None = None, seed: int = 0,

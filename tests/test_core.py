@@ -370,3 +370,87 @@ def test_banded_local_rejects_bad_options():
         local_attention(q, q, q, -1)
     with pytest.raises(ValueError, match="temperature"):
         local_attention(q, q, q, 1, temperature=0)
+
+
+# ---------------------------------------------------------------- edge cases (issue 11)
+def test_float32_overflowing_scores_are_computed_in_float64_not_nan():
+    X = torch.full((3, 4), 1e19)                         # x.x = 4e38 > float32 max
+    for norm in ("soft", "hard", "hard_sampled", "sparsemax"):
+        r = attend(X, form="self", score="dot", normalization=norm)
+        assert r.weights.dtype == torch.float64
+        assert torch.isfinite(r.weights).all() and torch.isfinite(r.output).all()
+        assert torch.allclose(r.weights.sum(-1), torch.ones(1, 3, dtype=torch.float64))
+    # equal rows -> equal scores -> uniform soft weights (the true answer, by hand)
+    assert torch.allclose(attend(X, form="self", score="dot").weights,
+                          torch.full((1, 3, 3), 1 / 3, dtype=torch.float64))
+
+
+def test_cosine_of_tiny_vectors_is_the_cosine():
+    X = torch.tensor([[3e-9, 4e-9], [4e-9, 3e-9]], dtype=torch.float64)
+    e = attend(X, form="self", score="cosine").scores[0]
+    # by hand: (3*4 + 4*3) / (5 * 5) = 0.96; each vector with itself: 1
+    assert torch.allclose(e, torch.tensor([[1.0, 0.96], [0.96, 1.0]], dtype=torch.float64))
+    Z = torch.tensor([[0.0, 0.0], [1e-30, 0.0]], dtype=torch.float32)
+    e = attend(Z, form="self", score="cosine").scores[0]
+    assert e[0].abs().max() == 0 and e[1, 1] == pytest.approx(1.0)   # only an exact zero falls back
+
+
+def test_local_p_window_zero_picks_the_rounded_centre():
+    q = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    k = torch.randn(7, 3, generator=torch.Generator().manual_seed(2))
+    p = torch.tensor([0.4, 2.6, 3.5, 6.0])
+    r = attend(q, k, scope="local_p", window=0, positions=p)
+    assert torch.equal(r.positions, torch.round(p))
+    assert torch.allclose(r.weights[0].sum(-1), torch.ones(4))        # never an empty row
+    assert r.weights[0].argmax(-1).tolist() == [0, 3, 4, 6]           # round half to even: 3.5 -> 4
+
+
+def test_pooling_with_local_scope_is_centred_on_the_given_position_and_says_so():
+    k = torch.randn(8, 4, generator=torch.Generator().manual_seed(3))
+    q = k[5]
+    r = attend(q, k, form="pooling", scope="local", window=2, positions=torch.tensor([5]))
+    assert r.mask.reshape(-1).tolist() == [j in (3, 4, 5, 6, 7) for j in range(8)]
+    full = attend(k, k, scope="local", window=2)                       # row 5 of self-attention
+    assert torch.allclose(r.weights[0, 0], full.weights[0, 5], atol=1e-6)
+    assert "local (w=2) at 5" in r.describe()
+    with pytest.raises(ValueError, match="positions"):
+        attend(q, k, form="pooling", scope="local", window=2)
+
+
+def test_batched_positions_match_one_row_at_a_time():
+    g = torch.Generator().manual_seed(4)
+    q, k = torch.randn(3, 1, 5, generator=g), torch.randn(3, 9, 5, generator=g)
+    p = torch.tensor([[1.3], [4.0], [7.9]])
+    r = attend(q, k, scope="local_p", window=2, positions=p)          # batch on the leading axis
+    for b in range(3):
+        one = attend(q[b], k[b], scope="local_p", window=2, positions=p[b])
+        assert torch.allclose(r.weights[b], one.weights[0], atol=1e-6)
+        # by hand: zero outside |s - p| <= 2, Gaussian factor exp(-(s-p)^2 / (2 * 1^2)) inside
+        s = torch.arange(9.0)
+        inside = (s - p[b]).abs() <= 2
+        assert (r.weights[b, 0][~inside] == 0).all()
+        soft = torch.softmax((q[b] @ k[b].T / 5 ** 0.5)[0].masked_fill(~inside, -1e30), -1)
+        assert torch.allclose(r.weights[b, 0], soft * torch.exp(-(s - p[b]) ** 2 / 2) * inside, atol=1e-6)
+
+
+def test_grid_local_p_two_d_gaussian_by_hand():
+    k = torch.zeros(12, 2)                                             # equal scores: softmax is uniform
+    r = attend(torch.zeros(1, 2), k, scope="local_p", window=2, grid=(3, 4),
+               positions=torch.tensor([[1.0, 1.0]]))
+    cells = [(i // 4, i % 4) for i in range(12)]
+    inside = [max(abs(a - 1), abs(b - 1)) <= 2 for a, b in cells]
+    n_in = sum(inside)
+    want = [(1 / n_in) * math.exp(-((a - 1) ** 2 + (b - 1) ** 2) / 2) if ok else 0.0
+            for (a, b), ok in zip(cells, inside)]
+    assert torch.allclose(r.weights[0, 0], torch.tensor(want), atol=1e-6)
+
+
+def test_hard_results_carry_the_soft_distribution_they_pick_from():
+    g = torch.Generator().manual_seed(5)
+    q, k = torch.randn(4, 3, generator=g), torch.randn(6, 3, generator=g)
+    soft = attend(q, k, temperature=0.7).weights
+    for norm in ("hard", "hard_sampled"):
+        r = attend(q, k, normalization=norm, temperature=0.7, seed=3)
+        assert torch.allclose(r.probs, soft)
+        assert ((r.weights == 0) | (r.weights == 1)).all() and (r.weights.sum(-1) == 1).all()
+    assert attend(q, k).probs is None
