@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import presets
-from dashboard.export import matrix_csv, matrix_json
+from features.home import presets
+from ui.charts import matrix_csv, matrix_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def test_export_csv_and_json_parse_back_to_the_matrix():
 
 def test_sentence_page_exports_the_shown_matrix(monkeypatch):
     """The JSON behind the page's download button holds exactly the heatmap's numbers."""
-    import dashboard.export as ex
+    import ui.charts as ex
     seen = []
     real = ex.matrix_json
     monkeypatch.setattr(ex, "matrix_json", lambda *a, **k: seen.append(real(*a, **k)) or seen[-1])
@@ -70,15 +70,17 @@ def test_sentence_page_exports_the_shown_matrix(monkeypatch):
     assert j["rows"] == ticks and j["columns"] == ticks
 
 
-def test_pages_keep_their_own_state_across_navigation():
-    """Two pages may use the same key; leaving and coming back restores a page's own values."""
+def test_entering_a_page_shows_its_url_and_keeps_no_other_pages_state():
+    """The URL is the state: two pages may use the same key without seeing each other's values,
+    and entering a page from the navigation (an address with no parameters) shows its defaults."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.run()
     at.switch_page("pages/sentence.py").run()
-    at.slider(key="temp").set_value(2.0).run()
-    at.radio(key="type").set_value("hard").run()
+    at.slider(key="temperature").set_value(2.0).run()
+    at.radio(key="normalization").set_value("hard").run()
+    assert dict(at.query_params)["normalization"] in ("hard", ["hard"])
     at.switch_page("pages/home.py").run()
     assert not at.exception
     at.switch_page("pages/sentence.py").run()
     assert not at.exception
-    assert at.slider(key="temp").value == 2.0 and at.radio(key="type").value == "hard"
+    assert at.slider(key="temperature").value == 1.0 and at.radio(key="normalization").value == "soft"

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from attention import attend
@@ -51,12 +52,12 @@ def test_default_view_is_the_models_own_attention(trace):
 
 def test_switch_type_scope_window_layer_head(trace):
     at = page()
-    at.radio(key="type").set_value("hard").run()
+    at.radio(key="normalization").set_value("hard").run()
     hard = z(at)
     assert set(np.unique(hard)) == {0.0, 1.0} and (hard.sum(1) == 1).all()
     np.testing.assert_array_equal(hard, core(trace, normalization="hard").weights[0].numpy())
 
-    at.radio(key="type").set_value("soft").run()
+    at.radio(key="normalization").set_value("soft").run()
     at.radio(key="scope").set_value("local").run()
     at.slider(key="window").set_value(1).run()
     loc = z(at)
@@ -75,7 +76,7 @@ def test_switch_type_scope_window_layer_head(trace):
     at.slider(key="head").set_value(7).run()
     np.testing.assert_allclose(z(at), trace.weights[3, 6].numpy(), atol=1e-6)
 
-    at.slider(key="temp").set_value(0.5).run()
+    at.slider(key="temperature").set_value(0.5).run()
     np.testing.assert_allclose(z(at), core(trace, 3, 6, temperature=0.5).weights[0].numpy(), atol=1e-6)
     assert not at.exception
 
@@ -90,7 +91,7 @@ def test_pooling_form_shows_alpha_bars(trace):
 
 
 def test_embeddings_source_with_general_W_a(trace):
-    at = page(source="embed", score="general", wa="random", seed="5")
+    at = page(source="embed", score="general", W_a="random", seed="5")
     X = trace.embeddings
     expect = attend(X, form="self", score="general", W_a="random", seed=5).weights[0].numpy()
     np.testing.assert_allclose(z(at), expect, atol=1e-5)
@@ -137,7 +138,7 @@ def test_control_characters_are_removed_with_a_notice():
 
 def test_share_link_round_trip():
     at = page(type="hard", scope="local", window="1", layer="3", head="2", text="A shared sentence.")
-    assert at.radio(key="type").value == "hard"
+    assert at.radio(key="normalization").value == "hard"
     assert at.radio(key="scope").value == "local"
     assert at.slider(key="window").value == 1
     assert (at.slider(key="layer").value, at.slider(key="head").value) == (3, 2)
@@ -145,13 +146,13 @@ def test_share_link_round_trip():
     assert not at.warning
     # the page writes its state back to the URL
     qp = dict(at.query_params)
-    for k, v in dict(type="hard", scope="local", window="1", layer="3", head="2").items():
+    for k, v in dict(normalization="hard", scope="local", window="1", layer="3", head="2").items():
         assert qp[k] in (v, [v])
 
 
 @pytest.mark.parametrize("key,value", [
     ("window", "abc"), ("window", "999999999999"), ("layer", "-1"), ("head", "13"),
-    ("type", "<script>alert(1)</script>"), ("temp", "nan"), ("temp", "0"),
+    ("normalization", "<script>alert(1)</script>"), ("temperature", "nan"), ("temperature", "0"),
     ("text", "bad\x00text"), ("text", "x" * 20000), ("score", "`rm -rf`"), ("bogus", "1"),
 ])
 def test_hostile_share_links_fall_back_with_a_notice(key, value):
@@ -171,7 +172,7 @@ def test_router_runs_the_page_in_apptest():
     assert not at.exception
     at.switch_page("pages/sentence.py").run()
     assert not at.exception
-    at.radio(key="type").set_value("hard").run()   # the rerun after a widget change
+    at.radio(key="normalization").set_value("hard").run()   # the rerun after a widget change
     assert not at.exception
     assert set(np.unique(z(at))) == {0.0, 1.0}
 
@@ -182,3 +183,37 @@ def test_zero_width_only_text_says_so():
     assert not at.exception
     assert any("no word pieces" in i.value for i in at.info)
     assert z(at).shape == (2, 2)
+
+
+def test_old_share_link_keys_and_values_still_work():
+    """Links made before the rename (type=sampled, temp=) open the same view, with no notice."""
+    at = page(type="sampled", temp="0.5", seed="3", pq="mean", form="pooling")
+    assert not at.warning, [w.value for w in at.warning]
+    s = at.session_state
+    assert (s["normalization"], s["temperature"], s["pooling_query"]) == ("hard_sampled", 0.5, "mean")
+    qp = dict(at.query_params)                  # the URL is rewritten with the new names
+    assert "type" not in qp and qp["normalization"] in ("hard_sampled", ["hard_sampled"])
+
+
+def test_pooling_with_local_scope_title_tells_the_truth(trace):
+    """Pooling + local: the title names the local window and where it sits (it said "global")."""
+    at = page(form="pooling", scope="local", window="1", row="4")
+    title = chart_spec(at, key="bars")["layout"]["title"]["text"]
+    assert "local (w=1) at 4" in title and "global" not in title
+    bars = trace_array(at, "y", key="bars")
+    assert (bars[[0, 1, 2, 6, 7]] == 0).all() and bars[3:6].sum() == pytest.approx(1, abs=1e-5)
+    q, k = trace.queries[0, 0], trace.keys[0, 0]
+    e = (k[3:6] @ q[4]) / np.sqrt(32)
+    np.testing.assert_allclose(bars[3:6], torch.softmax(e, 0).numpy(), atol=1e-6)
+
+
+def test_home_deep_link_and_bad_params_get_a_notice_and_a_clean_url():
+    at = AppTest.from_file(str(Path(PAGE).parent / "home.py"), default_timeout=90)
+    at.query_params["zzz"] = "1"
+    at.query_params["layer"] = "NaN"
+    at.run()
+    assert not at.exception
+    warn = " ".join(w.value for w in at.warning)
+    assert "zzz" in warn and "layer" in warn
+    assert not dict(at.query_params)
+    assert at.get("plotly_chart")                      # the live picture

@@ -1,6 +1,6 @@
 """Every page: hostile link parameters fall back with a notice; valid ones round-trip.
 
-Pages declare their URL state with dashboard.params; running a page once fills
+Pages declare their URL state with ui.params; running a page once fills
 ``params.REGISTRY`` so this test can generate values for each declared parameter.
 """
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import params as P
+from ui import params as P
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p.stem for p in (ROOT / "pages").glob("*.py") if p.stem != "home")

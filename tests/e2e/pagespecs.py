@@ -1,9 +1,9 @@
 """The pages the end-to-end suite covers, and the share-link parameters each declares.
 
 To cover a new page, add one :class:`PageSpec` to :data:`PAGES` (see docs/TESTING.md).
-Its URL parameters are read from the page file itself (the ``PARAMS = [P.Int(...), ...]``
-list every page declares, parsed with :mod:`ast`, nothing imported or run) plus the
-app-wide ones in ``dashboard/ui.py`` (``PREFS``); hostile share links for every
+Its URL parameters are read from the page's ``features/<name>/state.py`` (the
+``PARAMS = [P.Int(...), ...]`` list every page declares, parsed with :mod:`ast`, nothing
+imported or run) plus the app-wide ones in ``ui/page.py`` (``PREFS``); hostile share links for every
 parameter are generated from them (:func:`hostile_links`).
 """
 from __future__ import annotations
@@ -62,12 +62,14 @@ class PageSpec:
         return self.ready is not None and "plotly" in self.ready
 
     def own_params(self) -> list[Param]:
-        """The share-link parameters the page declares (``PARAMS = [...]``)."""
-        return declared_params(self.path, "PARAMS")
+        """The share-link parameters the page declares (``PARAMS = [...]`` in its
+        ``features/<name>/state.py``, or in the page file)."""
+        state = REPO / "features" / self.name / "state.py"
+        return declared_params(state if state.exists() else self.path, "PARAMS")
 
     def params(self) -> list[Param]:
         """This page's own parameters plus the app-wide ones (every page accepts both)."""
-        return self.own_params() + declared_params(REPO / "dashboard/ui.py", "PREFS")
+        return self.own_params() + declared_params(REPO / "ui/page.py", "PREFS")
 
     def __str__(self) -> str:          # test ids: test_x[sentence]
         return self.name
@@ -109,7 +111,7 @@ def _declared(path: str, mtime: float, var: str) -> tuple[Param, ...]:
             if not isinstance(call, ast.Call):
                 continue
             kind = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-            if kind not in ("Choice", "Int", "Float", "Text", "Flag") or not call.args:
+            if kind not in ("Choice", "Int", "Float", "Text", "Flag", "IntSet") or not call.args:
                 continue
             if not (isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
                 continue
@@ -142,6 +144,7 @@ BAD_VALUES: dict[str, list] = {
     "Choice": ["<script>window.__pwned=1</script>", XSS, ""],
     "Text": ["ab\x00cd", "x" * 100_000, "   "],
     "Flag": ["maybe", "2", XSS],
+    "IntSet": ["1,x", "0,99", XSS],
 }
 UNKNOWN = ["bogus", "<svg onload=window.__pwned=1>", "x" * 5000]
 

@@ -1,0 +1,44 @@
+"""Lesson presets: one click opens a page with these share-link parameters.
+
+Each is ``(title, page file, blurb, params)``; the parameter keys are the pages' own URL keys.
+"""
+from ui.examples import SENTENCES
+
+LESSONS = [
+    ("Coreference: what does “it” refer to?", "pages/sentence.py",
+     "Layer 4, head 2: the pronoun “it” (row 10) puts most of its attention on “animal”.",
+     {"text": SENTENCES["Coreference (it = animal)"], "layer": "4", "head": "2", "row": "10"}),
+    ("Agreement across a distance", "pages/sentence.py",
+     "Same head: the verb “are” (row 11) finds its subject “keys”, eight words back.",
+     {"text": SENTENCES["Agreement across a distance"], "layer": "4", "head": "2", "row": "11"}),
+    ("Local vs global on a long sentence", "pages/sentence.py",
+     "A window of w = 3: every token may only look 3 tokens either way. Switch Scope to Global to compare.",
+     {"text": SENTENCES["Long sentence (local vs global)"], "scope": "local", "window": "3", "layer": "2"}),
+    ("Soft vs hard attention", "pages/sentence.py",
+     "Hard attention keeps only each row's arg-max: one 1 per row. Switch back to Soft to see what was lost.",
+     {"text": SENTENCES["Coreference (it = animal)"], "normalization": "hard", "layer": "4", "head": "2"}),
+    ("Pooling: one query, the tutorial's formula", "pages/sentence.py",
+     "e_i, α_i = softmax(e)_i, c = Σ α_i v_i with the mean of all queries as the query.",
+     {"text": SENTENCES["Bank (river)"], "form": "pooling", "pooling_query": "mean", "layer": "6"}),
+]
+
+#: The live picture on Home: the first lesson's head, for its sentence.
+PICTURE = {"text": SENTENCES["Coreference (it = animal)"], "layer": 4, "head": 2, "row": 10}
+
+#: Every page, for the list under the presets: (file, url_path, label, icon).
+PAGES = [
+    ("pages/sentence.py", "sentence", "Sentence — type a sentence, pick a mechanism, read the heatmap",
+     ":material/notes:"),
+    ("pages/model.py", "model", "Model explorer — all 72 heads at once, head lines, q·k step by step, "
+     "statistics, rollout, counterfactual attention", ":material/grid_view:"),
+    ("pages/image.py", "image", "Image — the mechanism on hand-made patch features of a photo",
+     ":material/image:"),
+    ("pages/translate.py", "translate", "Translate — small translation models trained here, one per "
+     "attention type: where each looks while it translates", ":material/translate:"),
+    ("pages/summarize.py", "summarize", "Summarize — an extractive summary by attention pooling over sentences",
+     ":material/summarize:"),
+    ("pages/learn.py", "learn", "Learn — the formulas step by step on a tiny example you can edit",
+     ":material/school:"),
+    ("pages/compare.py", "compare", "Compare — 2 to 4 mechanisms side by side, differences, entropy, KL and JS",
+     ":material/compare:"),
+]

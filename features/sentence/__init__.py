@@ -1,0 +1,1 @@
+"""The Sentence page: a real model's attention over a typed sentence, every mechanism."""

@@ -1,0 +1,93 @@
+"""Sentence page layout: the everyday controls next to the chart, the rest in "More settings",
+the heatmap (or α bars for pooling), and the row table for checking by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import figures
+from ui import charts, examples, page, params as P
+from ui.vocab import NORMALIZATION_LATEX, OUTPUT_LATEX, SCOPE_LATEX, SCORE_LATEX, row_sum_note
+
+from . import compute
+from .state import BY
+
+
+def _load_example() -> None:
+    st.session_state["text"] = examples.SENTENCES[st.session_state["example"]]
+
+
+def controls() -> None:
+    """Text, type, scope, window, layer and head one click away; the rest in a popover."""
+    s = st.session_state
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    P.widget(BY["text"], c1, height=68)
+    c2.selectbox("Load an example", list(examples.SENTENCES), key="example", index=None,
+                 placeholder="Choose…", on_change=_load_example)
+    a, b, c, d, e, f = st.columns([3.2, 3.2, 1.4, 1.2, 1.2, 1.1], vertical_alignment="bottom")
+    P.widget(BY["normalization"], a, radio=True)
+    P.widget(BY["scope"], b, radio=True)
+    P.widget(BY["window"], c, disabled=s.scope not in ("local", "local_p"))
+    P.widget(BY["layer"], d, disabled=s.source != "model")
+    P.widget(BY["head"], e, disabled=s.source != "model")
+    with f.popover("More", icon=":material/tune:", help="Form, source, score, temperature, seed"):
+        P.widget(BY["form"], radio=True)
+        P.widget(BY["source"])
+        P.widget(BY["score"])
+        if s.score == "general":
+            P.widget(BY["W_a"])
+        P.widget(BY["temperature"], disabled=s.normalization == "hard")
+        P.widget(BY["seed"], disabled=s.normalization != "hard_sampled" and s.scope != "local_p")
+        if s.form == "pooling":
+            P.widget(BY["pooling_query"])
+
+
+def chart(r, labels, tokens, title: str, colorscale: str) -> None:
+    """The heatmap (self-attention: click a cell to inspect its row) or α bars (pooling)."""
+    s = st.session_state
+    if s.form == "self":
+        w = r.weights[0].numpy()
+        ev = charts.plot(figures.heatmap(w, labels, labels, title=title, colorscale=colorscale,
+                                         clickable=True, highlight_row=s.row, scope_mask=r.mask.numpy()),
+                         key="heatmap", name=f"attention_{s.source}_{s.normalization}_{s.scope}", select=True)
+        pt = charts.clicked(ev)
+        if pt is not None and 0 <= int(pt.get("y", -1)) < len(tokens):
+            P.request(row=int(pt["y"]))
+        charts.downloads(w, labels, labels, "attention_weights", "dl",
+                         meta={"view": title, "rows": "query", "columns": "key"})
+        st.caption("Row i: how query token i spreads its attention over the keys. " + row_sum_note(s.scope)
+                   + "Blank cells are outside the query's scope. Click a cell to inspect its row below.")
+        return
+    qname = tokens[s.row] if s.pooling_query == "token" else "mean of all queries"
+    charts.plot(figures.bars(r.weights[0, 0].numpy(), labels, title=f"{title} · query: {qname}"),
+                key="bars", name=f"pooling_{s.normalization}_{s.scope}")
+    charts.downloads(r.weights[0].numpy(), [f"query: {qname}"], labels, "pooling_weights", "dl",
+                     meta={"view": title})
+    if s.scope in ("local", "causal"):
+        st.caption(f"The {s.scope} scope is centred on the inspected token #{s.row}: "
+                   + ("keys j with |j − i| ≤ w." if s.scope == "local" else "keys j ≤ i."))
+
+
+def formulas() -> None:
+    s = st.session_state
+    with st.expander("Formulas for this view", expanded=False):
+        for tex in (SCORE_LATEX[s.score], SCOPE_LATEX[s.scope], NORMALIZATION_LATEX[s.normalization],
+                    OUTPUT_LATEX):
+            st.latex(tex)
+        d = 32 if s.source == "model" else 384
+        st.caption(f"d = {d}; T = {s.temperature:g}; w = {s.window}. Keys outside S(i) get weight 0; "
+                   "a query whose S(i) is empty attends to nothing (all weights 0).")
+
+
+def numbers(r, labels, tokens) -> None:
+    """Every score and weight of the inspected row, to check by hand."""
+    s = st.session_state
+    n = len(tokens)
+    st.slider("Inspect query token #", 0, max(n - 1, 1), key="row", disabled=n < 2)
+    tab = compute.row_table(r, 0 if s.form == "pooling" else s.row, labels)
+    st.markdown(f"**Query {page.inline_code(tokens[s.row])} (#{s.row})**: "
+                f"sum of weights = {np.sum(tab['weight α']):.4f}")
+    st.dataframe(pd.DataFrame(tab), hide_index=True, width="stretch", height=260,
+                 column_config={k: st.column_config.NumberColumn(format="%.4f")
+                                for k in ("score e", "e / T", "weight α", "Gaussian factor")})

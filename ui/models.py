@@ -1,0 +1,59 @@
+"""The models and the shared model outputs every page reads.
+
+* :func:`minilm` -- ``st.cache_resource``: one read-only all-MiniLM-L6-v2 per server process.
+* :func:`encode` -- a byte-bounded shared cache (:mod:`ui.cache`): tokens and the model's
+  per-layer queries / keys / values / hidden states as read-only numpy arrays.  Attention
+  weights are not cached: pages recompute them from q and k with :func:`attention.attend`.
+
+Torch runs single-threaded inside the app (override with ``AE_TORCH_THREADS``): every
+session's script already runs in its own thread, and on 2 cores torch's 2-thread pool under
+concurrent load was measured 10-40x slower for small inputs (MiniLM forward at 32 tokens:
+640 ms with 2 threads vs 16 ms with 1); on an idle machine 1 thread costs ~1.8x at 512 tokens.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Optional
+
+import numpy as np
+import streamlit as st
+import torch
+
+from attention.text import MiniLM
+
+from .cache import bounded
+
+torch.set_num_threads(max(1, int(os.environ.get("AE_TORCH_THREADS", "1") or 1)))
+# Cached arrays are read-only on purpose (shared by every session); torch only reads them.
+warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+
+#: Budget of the shared text cache: ~20 MB per 512-token text, ~0.3 MB per 16-token sentence.
+ENCODE_BYTES = int(os.environ.get("AE_ENCODE_CACHE_MB", "160")) * 2**20
+
+
+@st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 (once per server)…")
+def minilm() -> MiniLM:
+    """The bundled all-MiniLM-L6-v2 (never mutated)."""
+    return MiniLM.load()
+
+
+@bounded("encode", ENCODE_BYTES)
+def encode(text: str, pair: Optional[str] = None, max_tokens: int = 512) -> dict:
+    """Tokenize and run the model once; shared read-only by every session.
+
+    Returns numpy arrays (L layers, H heads, n tokens):
+      tokens (n,) str, special (n,) bool, type_ids (n,), n_total int,
+      embeddings (n, d), hidden (L+1, n, d), queries / keys / values (L, H, n, d_head),
+      sentence_embedding (d,).
+    """
+    m = minilm()
+    enc = m.tokenize(text, pair, max_tokens=max_tokens)
+    tr = m.forward(enc.ids, enc.type_ids)
+    return dict(
+        tokens=np.array(enc.tokens, dtype=object), special=np.array(enc.special, dtype=bool),
+        type_ids=enc.type_ids.numpy(), n_total=enc.n_total,
+        embeddings=tr.embeddings.numpy(), hidden=tr.hidden.numpy(),
+        queries=tr.queries.numpy(), keys=tr.keys.numpy(), values=tr.values.numpy(),
+        sentence_embedding=tr.sentence_embedding.numpy(),
+    )

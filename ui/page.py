@@ -1,0 +1,135 @@
+"""Page chrome every page shares: setup (router check, sidebar preferences, title), notices,
+the error guard, the share link, and text a page echoes back."""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import streamlit as st
+
+from figures import COLORSCALES
+from figures.labels import visible
+
+from . import params as P
+from .router import ensure_router
+
+log = logging.getLogger("attention_explorer")
+
+PREFS = [
+    P.Choice("colorscale", "Colour scale", "Viridis", options=COLORSCALES,
+             help="All offered scales are perceptually uniform or single-hue, readable with colour-blindness."),
+    P.Flag("large_text", "Large text (projector)", False,
+           help="Bigger text everywhere, charts included: for a classroom projector."),
+]
+
+_BIG_CSS = "<style>html { font-size: 21px; }</style>"
+# Less empty space above the title, so the first chart fits on a 720-px projector screen.
+_COMPACT_CSS = ("<style>.block-container { padding-top: 2.2rem; padding-bottom: 2rem; } "
+                "h1 { padding-top: 0.2rem; padding-bottom: 0.3rem; }</style>")
+
+
+@dataclass(frozen=True)
+class Prefs:
+    colorscale: str
+    large: bool = False
+
+    @property
+    def font_size(self) -> int:
+        """Font size for chart text (Plotly's default is 12)."""
+        return 17 if self.large else 12
+
+
+def setup(page: str, title: str, caption: Optional[str] = None) -> Prefs:
+    """First call of every page: router check, the shared sidebar preferences, the title.
+
+    Self-contained (it works whether or not ``app.py`` ran first; see DESIGN.md's AppTest trap).
+    """
+    ensure_router()
+    P.enter(page)
+    P.register_global(PREFS)
+    notices(P.load("_prefs", PREFS, ignore_unknown=True, page_scoped=False))
+    with st.sidebar:
+        P.widget(PREFS[0])
+        P.widget(PREFS[1])
+        st.caption("Light or dark theme: ⋮ menu → Settings.")
+    prefs = Prefs(colorscale=st.session_state["colorscale"], large=bool(st.session_state["large_text"]))
+    st.html(_BIG_CSS + _COMPACT_CSS if prefs.large else _COMPACT_CSS)
+    st.session_state["_prefs"] = prefs
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    return prefs
+
+
+def notices(messages: Sequence[str]) -> None:
+    """Show share-link notices (already Markdown-safe) in one box."""
+    if messages:
+        st.warning("  \n".join(messages), icon="⚠️")
+
+
+@contextmanager
+def guard(what: str):
+    """Run a page section; an unexpected error shows one friendly line, not a traceback,
+    and the rest of the page keeps rendering.  (``st.rerun`` / ``st.stop`` raise BaseException
+    subclasses, so they pass through.)"""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - the point is to catch everything
+        log.exception("error while trying to %s", what)
+        st.error(f"Sorry, something went wrong while trying to {what} "
+                 f"({type(e).__name__}). The rest of the page still works; try other settings.")
+
+
+def share_link(query: str, url_path: str) -> None:
+    """A visible, copyable link that reproduces the current view."""
+    try:
+        base = (st.context.url or "").split("?", 1)[0]
+    except Exception:  # noqa: BLE001 - no context outside a server
+        base = ""
+    base = base or f"/{url_path}"
+    link = base + (f"?{query}" if query else "")
+    with st.expander("Share this view", icon=":material/link:"):
+        st.caption("Opening this link shows exactly this view (the address bar holds it too). "
+                   "Use the copy button on the right.")
+        st.code(link, language=None, wrap_lines=True)
+
+
+def page_links(links) -> None:
+    """``st.page_link`` for each ``(file, url_path, label, icon)``; when the page runs
+    outside the router (a bare ``streamlit run pages/x.py`` or AppTest), a plain link."""
+    for file, url, label, icon in links:
+        try:
+            st.page_link(file, label=label, icon=icon)
+        except Exception:  # noqa: BLE001 - StreamlitPageNotFoundError outside st.navigation
+            st.markdown(f"[{label}](/{url})")
+
+
+def inline_code(text) -> str:
+    """``text`` as Markdown inline code that no backtick, line break or bidi control can break
+    out of (through :func:`figures.labels.visible`, the one sanitiser for echoed text)."""
+    t = visible(text)
+    runs = [len(m) for m in re.findall(r"`+", t)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if (t.startswith("`") or t.endswith("`")) else ""
+    return f"{fence}{pad}{t}{pad}{fence}"
+
+
+def user_text(raw: str, max_chars: int = 10_000) -> str:
+    """``attention.text.clean_text`` for a page: show what was changed, return the text."""
+    from attention.text import clean_text
+    text, notes = clean_text(raw, max_chars)
+    for note in notes:
+        st.info(note)
+    return text
+
+
+def warn_dropped(n_kept: int, n_total: int, limit: int = 512, reader: str = "The model",
+                 pair: bool = False) -> None:
+    """Warn when tokenization cut a text: how many of how many tokens were dropped."""
+    if n_total > n_kept:
+        where = " (the longer segment loses tokens first)." if pair else " from the end."
+        st.warning(f"{reader} reads at most {limit} tokens: {n_total - n_kept:,} of {n_total:,} tokens "
+                   "were dropped" + where)
