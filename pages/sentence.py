@@ -12,12 +12,15 @@ page.notices(P.load("sentence", state.PARAMS))
 P.apply_pending()
 s = st.session_state
 
-view.controls()
+view.text_row()
+left, right = st.columns([1, 2.7], gap="medium")
+with left:
+    view.controls()
 text = page.user_text(s.text)
 if not text.strip():
-    st.info("Type a sentence (or load an example) to see its attention.")
+    right.info("Type a sentence (or load an example) to see its attention.")
 else:
-    with page.guard("run the model"):
+    with right, page.guard("run the model"):
         enc = models.encode(text)
         tokens, n = list(enc["tokens"]), len(enc["tokens"])
         page.warn_dropped(n, int(enc["n_total"]))

@@ -27,8 +27,9 @@ PREFS = [
 
 _BIG_CSS = "<style>html { font-size: 21px; }</style>"
 # Less empty space above the title, so the first chart fits on a 720-px projector screen.
-_COMPACT_CSS = ("<style>.block-container { padding-top: 2.2rem; padding-bottom: 2rem; } "
-                "h1 { padding-top: 0.2rem; padding-bottom: 0.3rem; }</style>")
+_COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; padding-bottom: 2rem; } "
+                "[data-testid='stMainBlockContainer'] h1 { padding-top: 0; padding-bottom: 0.2rem; "
+                "font-size: 2.1rem; }</style>")
 
 
 @dataclass(frozen=True)

@@ -305,9 +305,10 @@ def widget(p: Param, where=None, **kw) -> Any:
     """Draw the widget for ``p`` (key = ``p.key``; value from session state)."""
     where = where if where is not None else st
     if isinstance(p, Choice):
-        if kw.pop("radio", False):
+        radio = kw.pop("radio", False)          # True: a horizontal radio; "vertical": stacked
+        if radio:
             return where.radio(p.label, p.options, key=p.key, help=p.help,
-                               format_func=p.label_of, horizontal=True, **kw)
+                               format_func=p.label_of, horizontal=radio != "vertical", **kw)
         if kw.pop("pills", False):
             return where.segmented_control(p.label, p.options, key=p.key, help=p.help,
                                            format_func=p.label_of, selection_mode="single", **kw)

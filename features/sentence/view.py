@@ -1,4 +1,4 @@
-"""Sentence page layout: the everyday controls next to the chart, the rest in "More settings",
+"""Sentence page layout: the text on top, the everyday controls beside the chart, the rest in "More settings",
 the heatmap (or α bars for pooling), and the row table for checking by hand."""
 from __future__ import annotations
 
@@ -18,20 +18,25 @@ def _load_example() -> None:
     st.session_state["text"] = examples.SENTENCES[st.session_state["example"]]
 
 
-def controls() -> None:
-    """Text, type, scope, window, layer and head one click away; the rest in a popover."""
-    s = st.session_state
+def text_row() -> None:
+    """The sentence, full width, with the example picker beside it."""
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
     P.widget(BY["text"], c1, height=68)
     c2.selectbox("Load an example", list(examples.SENTENCES), key="example", index=None,
                  placeholder="Choose…", on_change=_load_example)
-    a, b, c, d, e, f = st.columns([3.2, 3.2, 1.4, 1.2, 1.2, 1.1], vertical_alignment="bottom")
-    P.widget(BY["normalization"], a, radio=True)
-    P.widget(BY["scope"], b, radio=True)
-    P.widget(BY["window"], c, disabled=s.scope not in ("local", "local_p"))
-    P.widget(BY["layer"], d, disabled=s.source != "model")
-    P.widget(BY["head"], e, disabled=s.source != "model")
-    with f.popover("More", icon=":material/tune:", help="Form, source, score, temperature, seed"):
+
+
+def controls() -> None:
+    """Type, scope, window, layer and head one click away (beside the chart); the rest in
+    "More settings"."""
+    s = st.session_state
+    P.widget(BY["normalization"], radio="vertical")
+    P.widget(BY["scope"], radio="vertical")
+    P.widget(BY["window"], disabled=s.scope not in ("local", "local_p"))
+    a, b = st.columns(2)
+    P.widget(BY["layer"], a, disabled=s.source != "model")
+    P.widget(BY["head"], b, disabled=s.source != "model")
+    with st.popover("More settings", icon=":material/tune:", width="stretch"):
         P.widget(BY["form"], radio=True)
         P.widget(BY["source"])
         P.widget(BY["score"])
