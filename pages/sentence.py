@@ -21,6 +21,7 @@ if not text.strip():
     right.info("Type a sentence (or load an example) to see its attention.")
 else:
     with right, page.guard("run the model"):
+        page.showing(text, "sentence")
         enc = models.encode(text)
         tokens, n = list(enc["tokens"]), len(enc["tokens"])
         page.warn_dropped(n, int(enc["n_total"]))

@@ -127,6 +127,17 @@ def user_text(raw: str, max_chars: int = 10_000) -> str:
     return text
 
 
+def showing(text: str, what: str = "text", limit: int = 90) -> None:
+    """One line saying which text the page's results were computed from.
+
+    A browser can send text the server never receives: a pasted lone surrogate (``ab\\uD800cd``)
+    makes Streamlit's websocket reject the whole message as bad UTF-8 before any app code runs
+    (an upstream limit, logged server-side).  The page then keeps its previous result; this line
+    makes that visible instead of letting the page seem to show the new text."""
+    shown = text if len(text) <= limit else text[:limit] + "…"
+    st.caption(f"Showing the {what}: {inline_code(shown)}")
+
+
 def warn_dropped(n_kept: int, n_total: int, limit: int = 512, reader: str = "The model",
                  pair: bool = False) -> None:
     """Warn when tokenization cut a text: how many of how many tokens were dropped."""

@@ -11,8 +11,8 @@ option -- the ``attention.attend`` option name (``window``, ``normalization``, `
     invalid or hostile values fall back to the default with a visible notice;
   - **a widget changed** (its value differs from the snapshot taken when the previous run
     published): the URL the browser sent is an echo of an older run and is ignored.
-  It also re-asserts every parameter's value, so a widget that a run does not draw (an early
-  ``st.stop``, a hidden view) keeps its value instead of being dropped by Streamlit.
+  It also brings back the value of a widget that the previous run did not draw (an early
+  ``st.stop``, a hidden view), which Streamlit drops, from the snapshot of the last publish.
 * :func:`widget` draws the widget for a parameter (stable ``key`` = the parameter key).
 * :func:`publish` (end of the page) writes the non-default values to the URL -- only when they
   differ from it, so entering a page adds no history entry and Back / Forward move between
@@ -280,6 +280,13 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
         entering = s.get(_LAST_PAGE) != page
         s[_LAST_PAGE] = page
     snap = s.get(_snapshot_key(page))
+    if snap is not None and not entering:
+        # Streamlit drops the state of a widget that a run did not draw (an early stop, a hidden
+        # view): bring such values back from the snapshot.  Keys that exist are never written
+        # here -- re-asserting a live widget's value would push a stale value back to the browser.
+        for p in params:
+            if p.key not in s and p.key in snap:
+                s[p.key] = snap[p.key]
     changed = snap is not None and any(s.get(p.key, p.default) != snap.get(p.key) for p in params)
     notices: list[str] = []
     if entering or snap is None or (not changed and mine != s.get(_published_key(page))):
@@ -287,8 +294,9 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
         notices = _apply(params, url if page_scoped else mine, ignore_unknown, reset=page_scoped)
         # what this run reads from the URL counts as published (a refused value is not)
         s[_published_key(page)] = {p.key: p.dump(s[p.key]) for p in params if s[p.key] != p.default}
-    for p in params:                   # keep values of widgets a run does not draw
-        s[p.key] = s[p.key] if p.key in s else p.default
+    for p in params:
+        if p.key not in s:
+            s[p.key] = p.default
     return notices
 
 

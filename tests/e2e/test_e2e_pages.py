@@ -64,11 +64,10 @@ CASES = [(spec, v) for spec in PAGES for v in range(3)]
 def test_hostile_share_link(tab, base_url, artifacts, spec, variant):
     """One bad value for every parameter in one link: each gets a notice, defaults are used.
 
-    A page that declares no parameters of its own (home) reads only the app-wide ones and
-    ignores the rest silently; it also leaves the address bar as it was."""
+    The same rule on every page, Home included (it declares no parameters of its own: every
+    parameter but the app-wide ones is unknown to it), and the address bar is cleaned."""
     query, bad, unknown = hostile_links(spec)[variant]
-    own = bool(spec.own_params())
-    expect = list(bad) + ([unknown] if own else [])
+    expect = list(bad) + [unknown]
     page = tab.page
     S.goto(page, f"{base_url}/{spec.name}?{query}", plot=spec.chart)
     S.shot(page, artifacts, f"{spec.name}-02-hostile-link-{variant}", full_page=False)
@@ -78,7 +77,7 @@ def test_hostile_share_link(tab, base_url, artifacts, spec, variant):
     assert not missing, f"no notice for {[m[:30] for m in missing]} in:\n{notices[:2000]}"
     S.assert_no_injection(page)
     assert tab.dialogs == [] and tab.offsite == []
-    if own:   # the address bar now holds a link to what is shown: no hostile value survives
-        left = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query, keep_blank_values=True)
-        assert unknown not in left and not [k for k in left if k in bad and left[k][-1] == bad[k]], \
-            page.url[:300]
+    # the address bar now holds a link to what is shown: no hostile value survives
+    left = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query, keep_blank_values=True)
+    assert unknown not in left and not [k for k in left if k in bad and left[k][-1] == bad[k]], \
+        page.url[:300]

@@ -49,6 +49,7 @@ def query_line(page) -> str:
 def test_share_link_is_applied_even_as_first_request(tab, base_url, artifacts):
     """A share link opened as the very first request of a fresh server (the legacy pages/
     trap in DESIGN.md): the router is in charge and every value in the link is applied."""
+    # an old-style link (type=, before the rename to normalization=) still opens the same view
     q = urllib.parse.urlencode({"type": "hard", "scope": "local", "window": "1", "text": SENTENCE})
     page = tab.page
     S.goto(page, f"{base_url}/sentence?{q}")
@@ -66,7 +67,7 @@ def test_share_link_is_applied_even_as_first_request(tab, base_url, artifacts):
     check_hard_rows(z)
     check_local(z, 1)
     params = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
-    assert params == {"type": ["hard"], "scope": ["local"], "window": ["1"], "text": [SENTENCE]}
+    assert params == {"normalization": ["hard"], "scope": ["local"], "window": ["1"], "text": [SENTENCE]}
 
 
 def test_type_change_mechanism_and_window(tab, base_url, artifacts):
@@ -97,7 +98,7 @@ def test_type_change_mechanism_and_window(tab, base_url, artifacts):
     S.shot(page, artifacts, "sentence-06-hard-local-w1")
 
     params = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
-    assert params == {"type": ["hard"], "scope": ["local"], "window": ["1"], "text": [SENTENCE]}
+    assert params == {"normalization": ["hard"], "scope": ["local"], "window": ["1"], "text": [SENTENCE]}
     assert S.problems(page) == [] and tab.errors == []
 
 
