@@ -41,3 +41,21 @@ def run_page(path, timeout: int = 90, **query):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def markdown_table(at, header: str) -> dict:
+    """The Markdown table (``ui.charts.number_table``) whose header row names ``header``:
+    column name -> list of cells (floats where they parse)."""
+    for m in at.markdown:
+        lines = [l for l in m.value.splitlines() if l.startswith("|")]
+        if len(lines) >= 2 and header in lines[0]:
+            names = [c.strip() for c in lines[0].strip("|").split(" | ")]
+            rows = [[c.strip() for c in l.strip("|").split(" | ")] for l in lines[2:]]
+
+            def num(c):
+                try:
+                    return float(c)
+                except ValueError:
+                    return c
+            return {n: [num(r[i]) for r in rows] for i, n in enumerate(names)}
+    raise AssertionError(f"no table with {header!r}")

@@ -7,7 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from attention import attend
-from tests.plotly_utils import chart_spec, run_page, trace_array
+from tests.plotly_utils import chart_spec, markdown_table, run_page, trace_array
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "sentence.py")
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -104,11 +104,13 @@ def test_simulated_click_selects_the_query_row(trace):
                                                  "box": [], "lasso": []}}
     at.run()
     assert at.session_state["row"] == 5
-    df = at.dataframe[0].value
-    np.testing.assert_allclose(df["weight α"].to_numpy(), trace.weights[0, 0, 5].numpy(), atol=1e-6)
+    tab = markdown_table(at, "weight α")
+    # four decimals, as shown: a student can check them by hand
+    np.testing.assert_allclose(tab["weight α"], trace.weights[0, 0, 5].numpy(), atol=5e-5)
     # the table's scores are the ones the formula states: e = q.k / sqrt(32)
     q, k = trace.queries[0, 0], trace.keys[0, 0]
-    np.testing.assert_allclose(df["score e"].to_numpy(), (k @ q[5] / np.sqrt(32)).numpy(), atol=1e-5)
+    np.testing.assert_allclose(tab["score e"], (k @ q[5] / np.sqrt(32)).numpy(), atol=5e-5)
+    assert tab["key token"][2] == "animal (2)" and set(tab["in scope"]) == {"✓"}
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t  "])

@@ -84,15 +84,27 @@ def guard(what: str):
                  f"({type(e).__name__}). The rest of the page still works; try other settings.")
 
 
+@contextmanager
+def lazy_section(label: str, key: str, icon: Optional[str] = None):
+    """An expander whose content runs (and is sent to the browser) only while it is open:
+    yields True when open.  Keeps what a page opens with light -- a collapsed expander's
+    content would otherwise load its components (KaTeX, the code highlighter: ~1.8 MB of
+    JavaScript) before the first chart is drawn."""
+    with st.expander(label, icon=icon, key=key, on_change="rerun") as ex:
+        yield bool(ex.open)
+
+
 def share_link(query: str, url_path: str) -> None:
     """A visible, copyable link that reproduces the current view."""
-    try:
-        base = (st.context.url or "").split("?", 1)[0]
-    except Exception:  # noqa: BLE001 - no context outside a server
-        base = ""
-    base = base or f"/{url_path}"
-    link = base + (f"?{query}" if query else "")
-    with st.expander("Share this view", icon=":material/link:"):
+    with lazy_section("Share this view", "_share_open", icon=":material/link:") as is_open:
+        if not is_open:
+            return
+        try:
+            base = (st.context.url or "").split("?", 1)[0]
+        except Exception:  # noqa: BLE001 - no context outside a server
+            base = ""
+        base = base or f"/{url_path}"
+        link = base + (f"?{query}" if query else "")
         st.caption("Opening this link shows exactly this view (the address bar holds it too). "
                    "Use the copy button on the right.")
         st.code(link, language=None, wrap_lines=True)

@@ -13,6 +13,11 @@ from ui import charts, models
 from .presets import LESSONS, PICTURE
 
 
+def warm() -> None:
+    """Compute the picture's model outputs once (called when the server starts)."""
+    models.encode(PICTURE["text"])
+
+
 def picture(colorscale: str) -> None:
     """The first lesson's head, computed live by the model: "it" attends to "animal"."""
     enc = models.encode(PICTURE["text"])

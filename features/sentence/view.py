@@ -3,7 +3,6 @@ the heatmap (or α bars for pooling), and the row table for checking by hand."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import figures
@@ -76,7 +75,9 @@ def chart(r, labels, tokens, title: str, colorscale: str) -> None:
 
 def formulas() -> None:
     s = st.session_state
-    with st.expander("Formulas for this view", expanded=False):
+    with page.lazy_section("Formulas for this view", "_formulas_open") as is_open:
+        if not is_open:
+            return
         for tex in (SCORE_LATEX[s.score], SCOPE_LATEX[s.scope], NORMALIZATION_LATEX[s.normalization],
                     OUTPUT_LATEX):
             st.latex(tex)
@@ -93,6 +94,5 @@ def numbers(r, labels, tokens) -> None:
     tab = compute.row_table(r, 0 if s.form == "pooling" else s.row, labels)
     st.markdown(f"**Query {page.inline_code(tokens[s.row])} (#{s.row})**: "
                 f"sum of weights = {np.sum(tab['weight α']):.4f}")
-    st.dataframe(pd.DataFrame(tab), hide_index=True, width="stretch", height=260,
-                 column_config={k: st.column_config.NumberColumn(format="%.4f")
-                                for k in ("score e", "e / T", "weight α", "Gaussian factor")})
+    with st.container(height=300 if n > 8 else "content"):
+        st.markdown(charts.number_table(tab))

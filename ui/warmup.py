@@ -1,0 +1,57 @@
+"""Warm the server when it starts, not on the first visitor.
+
+``streamlit run app.py`` finds the ``st.App`` that ``app.py`` defines when it is *imported*
+(Streamlit 1.67 serves a script that assigns ``app = st.App(...)`` as an ASGI app, and runs the
+same file as the router script for every session).  The App's lifespan hook calls
+:func:`lifespan`, which starts one background thread that imports torch and the pages' modules
+and loads the models, so the first visitor's script run finds them in ``sys.modules`` and in
+``st.cache_resource`` instead of paying ~1-3 s for them.  The server answers health checks
+while the thread runs; a failure is logged and changes nothing else.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from contextlib import asynccontextmanager
+from typing import Sequence
+
+log = logging.getLogger("attention_explorer.warmup")
+
+#: What the last warm-up did: module -> seconds, plus "total" (for the benchmark and tests).
+DONE: dict[str, float] = {}
+
+
+def warm(modules: Sequence[str], calls: Sequence[str] = ()) -> None:
+    """Import ``modules`` and run ``calls`` (``"module:function"``, e.g. model loaders), timing
+    each; never raises."""
+    t0 = time.perf_counter()
+    for name in modules:
+        t = time.perf_counter()
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            log.warning("warm-up: %s", e)
+        except Exception:  # noqa: BLE001 - a warm-up must never take the server down
+            log.exception("warm-up: importing %s failed", name)
+        DONE[name] = time.perf_counter() - t
+    for call in calls:
+        t = time.perf_counter()
+        try:
+            module, _, attr = call.partition(":")
+            getattr(importlib.import_module(module), attr)()
+        except Exception:  # noqa: BLE001
+            log.exception("warm-up: %s failed", call)
+        DONE[call] = time.perf_counter() - t
+    DONE["total"] = time.perf_counter() - t0
+    log.info("warm-up done in %.1f s", DONE["total"])
+
+
+def lifespan(modules: Sequence[str], calls: Sequence[str] = ()):
+    """An ``st.App`` lifespan that runs :func:`warm` in a daemon thread at server start."""
+    @asynccontextmanager
+    async def _lifespan(_app):
+        threading.Thread(target=warm, args=(modules, calls), name="warmup", daemon=True).start()
+        yield
+    return _lifespan
