@@ -68,8 +68,10 @@ class Trace:
                 what layer 0 reads.
     hidden:     ``(L + 1, n, d)`` hidden states; ``hidden[0] == embeddings``.
     queries, keys, values: ``(L, H, n, d_head)`` -- the learned projections of each layer.
-    scores:     ``(L, H, n, n)`` raw scaled dot-product scores q.k / sqrt(d_head).
-    weights:    ``(L, H, n, n)`` attention weights (rows sum to 1 for soft attention).
+    scores:     ``(L, H, n, n)`` raw scaled dot-product scores q.k / sqrt(d_head)
+                (None with ``forward(..., keep_weights=False)``).
+    weights:    ``(L, H, n, n)`` attention weights (rows sum to 1 for soft attention; None
+                with ``keep_weights=False``).
     sentence_embedding: ``(d,)`` mean-pooled last hidden state, L2-normalized
                 (sentence-transformers' recipe for this model).
     """
@@ -78,8 +80,8 @@ class Trace:
     queries: torch.Tensor
     keys: torch.Tensor
     values: torch.Tensor
-    scores: torch.Tensor
-    weights: torch.Tensor
+    scores: Optional[torch.Tensor]
+    weights: Optional[torch.Tensor]
     sentence_embedding: torch.Tensor
 
 
@@ -152,13 +154,16 @@ class MiniLM:
                                               self._t[name + ".bias"], self.eps)
 
     @torch.inference_mode()
-    def forward(self, ids, type_ids=None, attention: Optional[Mapping[int, Mapping]] = None) -> Trace:
+    def forward(self, ids, type_ids=None, attention: Optional[Mapping[int, Mapping]] = None,
+                keep_weights: bool = True) -> Trace:
         """Run the encoder on one sequence.
 
         ids, type_ids: ``(n,)`` token ids and segment ids (type_ids default all 0), 1 <= n <= 512.
         attention: optional ``{layer: options}`` -- keyword options for :func:`attention.attend`
             (e.g. ``{"scope": "local", "window": 2}``) used in that layer instead of the
             model's own global soft scaled-dot attention.  ``heads`` is always the model's 12.
+        keep_weights: False leaves ``Trace.scores`` / ``Trace.weights`` None (at 512 tokens they
+            are 75 MB each; callers that recompute one head's weights from q and k skip them).
         Returns a :class:`Trace`.
         """
         ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
@@ -193,12 +198,15 @@ class MiniLM:
             f = torch.nn.functional.gelu(self._lin(a, p + "intermediate.dense"))          # (n, 4d)
             x = self._ln(a + self._lin(f, p + "output.dense"), p + "output.LayerNorm")    # (n, d)
             hidden.append(x); qs.append(q); ks.append(k); vs.append(v)
-            es.append(r.scores); ws.append(r.weights)
+            if keep_weights:
+                es.append(r.scores); ws.append(r.weights)
+            del r
         pooled = x.mean(dim=0)                                                            # (d,)
         return Trace(
             embeddings=hidden[0], hidden=torch.stack(hidden), queries=torch.stack(qs),
-            keys=torch.stack(ks), values=torch.stack(vs), scores=torch.stack(es),
-            weights=torch.stack(ws),
+            keys=torch.stack(ks), values=torch.stack(vs),
+            scores=torch.stack(es) if keep_weights else None,
+            weights=torch.stack(ws) if keep_weights else None,
             sentence_embedding=pooled / pooled.norm().clamp_min(1e-12),
         )
 

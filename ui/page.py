@@ -14,6 +14,7 @@ from figures import COLORSCALES
 from figures.labels import visible
 
 from . import params as P
+from . import warmup
 from .router import ensure_router
 
 log = logging.getLogger("attention_explorer")
@@ -48,6 +49,7 @@ def setup(page: str, title: str, caption: Optional[str] = None) -> Prefs:
 
     Self-contained (it works whether or not ``app.py`` ran first; see DESIGN.md's AppTest trap).
     """
+    warmup.wait()
     ensure_router()
     P.enter(page)
     P.register_global(PREFS)

@@ -21,6 +21,15 @@ log = logging.getLogger("attention_explorer.warmup")
 
 #: What the last warm-up did: module -> seconds, plus "total" (for the benchmark and tests).
 DONE: dict[str, float] = {}
+_THREAD: list[threading.Thread] = []
+
+
+def wait(timeout: float = 120.0) -> None:
+    """Block until a running warm-up has finished (every page calls this first): a script that
+    imported a module while the warm-up thread was half-way through importing it could see it
+    partially initialised (seen: plotly reading a half-imported pandas)."""
+    for t in list(_THREAD):
+        t.join(timeout)
 
 
 def warm(modules: Sequence[str], calls: Sequence[str] = ()) -> None:
@@ -52,6 +61,8 @@ def lifespan(modules: Sequence[str], calls: Sequence[str] = ()):
     """An ``st.App`` lifespan that runs :func:`warm` in a daemon thread at server start."""
     @asynccontextmanager
     async def _lifespan(_app):
-        threading.Thread(target=warm, args=(modules, calls), name="warmup", daemon=True).start()
+        t = threading.Thread(target=warm, args=(modules, calls), name="warmup", daemon=True)
+        _THREAD.append(t)
+        t.start()
         yield
     return _lifespan
