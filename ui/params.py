@@ -174,8 +174,12 @@ ALIASES: dict[str, dict[str, Alias]] = {
               "thr": Alias("threshold"), "r0": Alias("rollout_from"), "r1": Alias("rollout_to"),
               "cfs": Alias("scope"), "cfw": Alias("window"), "cfn": Alias("normalization"),
               "cfl": Alias("layers")},
-    "compare": {"nv": Alias("variants"), "src": Alias("input")},
-    "learn": {"w": Alias("window"), "type": Alias("normalization"), "T": Alias("temperature")},
+    "compare": {"nv": Alias("variants"), "src": Alias("input"),
+                **{old.format(i): Alias(new.format(i), values) for i in range(1, 5)
+                   for old, new, values in (("type{}", "normalization{}", {"sampled": "hard_sampled"}),
+                                            ("w{}", "window{}", {}), ("T{}", "temperature{}", {}))}},
+    "learn": {"w": Alias("window"), "type": Alias("normalization"), "T": Alias("temperature"),
+              "Wa": Alias("W_a")},
     "summarize": {"su_text": Alias("text"), "su_query": Alias("query"), "su_question": Alias("question"),
                   "su_score": Alias("score"), "su_temp": Alias("temperature"), "su_k": Alias("k")},
 }
@@ -310,8 +314,12 @@ def _cut_text(key: str, max_chars: int, cut_key: str) -> None:
 
 
 def widget(p: Param, where=None, **kw) -> Any:
-    """Draw the widget for ``p`` (key = ``p.key``; value from session state)."""
+    """Draw the widget for ``p`` (key = ``p.key``; value from session state).
+
+    ``persist_state="page"``: a widget a run does not draw (a hidden view, a closed lazy
+    section) keeps its value while the user stays on the page (Streamlit 1.67)."""
     where = where if where is not None else st
+    kw.setdefault("persist_state", "page")
     if isinstance(p, Choice):
         radio = kw.pop("radio", False)          # True: a horizontal radio; "vertical": stacked
         if radio:
