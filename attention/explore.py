@@ -1,5 +1,6 @@
-"""Model explorer helpers: every layer and head at once, display filters, thumbnails,
-counterfactual runs and the neuron view's step-by-step numbers.
+"""Maths behind a whole-model view: every layer and head at once, row / column selections,
+max-pooled thumbnails, counterfactual runs, similarities and the step-by-step numbers of one
+query row.
 
 torch / numpy only (no Streamlit, no Plotly).  Shapes: L layers, H heads, n tokens,
 d_head head size.  ``weights`` are always ``(..., n_query, n_key)``.
@@ -9,7 +10,7 @@ d_head head size.  ``weights`` are always ``(..., n_query, n_key)``.
     >>> tr = m.forward(enc.ids, enc.type_ids)
     >>> W = all_weights(tr.queries, tr.keys, tr.values)         # (L, H, n, n) == tr.weights
     >>> thumbs, (bq, bk) = thumbnails(W.numpy(), max_side=64)   # uint8 percent, max-pooled
-    >>> cf = counterfactual(m, enc.ids, enc.type_ids, variant_options("causal"), layers=[0, 1])
+    >>> cf = counterfactual(m, enc.ids, enc.type_ids, {"scope": "causal"}, layers=[0, 1])
     >>> cosine(tr.sentence_embedding, cf.sentence_embedding)     # < 1: the embedding moved
 """
 from __future__ import annotations
@@ -20,11 +21,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 import numpy as np
 import torch
 
-from .functional import attend, resolve_options
-
-#: Block filters of a sentence pair "A [SEP] B": rows (queries) from the first
-#: segment, columns (keys) from the second.  "all" keeps every token.
-BLOCKS = ("all", "AA", "AB", "BA", "BB")
+from .functional import attend
 
 
 # ------------------------------------------------------------------ all heads
@@ -44,29 +41,27 @@ def all_weights(queries, keys, values=None, options: Optional[Mapping[int, Mappi
 
 
 # ------------------------------------------------------------------ display filters
-def segment_index(type_ids: Sequence[int], special: Sequence[bool], block: str = "all",
-                  hide_special: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Which query rows and key columns a view shows.
+def segment_index(type_ids: Sequence[int], special: Sequence[bool], query_segment: Optional[int] = None,
+                  key_segment: Optional[int] = None, hide_special: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Which query rows and key columns to keep: rows in segment ``query_segment``, columns in
+    segment ``key_segment``.
 
-    type_ids: ``(n,)`` segment ids (0 = A, 1 = B); special: ``(n,)`` True for [CLS]/[SEP].
-    block: ``"all"`` or two letters ``query-segment`` + ``key-segment``, e.g. ``"AB"`` =
-    queries in A attending to keys in B.  The special tokens belong to the segment the
-    tokenizer gave them ([CLS] and the first [SEP] to A, the last [SEP] to B);
-    ``hide_special`` drops them everywhere.  Returns ``(rows, cols)`` int index arrays.
+    type_ids: ``(n,)`` segment ids (BERT: 0 = the first text A, 1 = the second text B);
+    special: ``(n,)`` True for [CLS]/[SEP].  A segment of None keeps every token.  The special
+    tokens belong to the segment the tokenizer gave them ([CLS] and the first [SEP] to A, the
+    last [SEP] to B); ``hide_special`` drops them everywhere.  Returns ``(rows, cols)`` int
+    index arrays, e.g. ``segment_index(t, sp, 0, 1)`` = queries in A attending to keys in B.
     """
-    if block not in BLOCKS:
-        raise ValueError(f"block must be one of {', '.join(BLOCKS)}; got {block!r}")
     t = np.asarray(type_ids).reshape(-1)
     keep = ~np.asarray(special, dtype=bool).reshape(-1) if hide_special else np.ones(t.shape, bool)
     if t.shape != keep.shape:
         raise ValueError(f"type_ids {t.shape} and special {keep.shape} differ in length")
-    if block == "all":
-        idx = np.flatnonzero(keep)
-        return idx, idx
-    seg = {"A": 0, "B": 1}
-    rows = np.flatnonzero(keep & (t == seg[block[0]]))
-    cols = np.flatnonzero(keep & (t == seg[block[1]]))
-    return rows, cols
+    out = []
+    for name, seg in (("query_segment", query_segment), ("key_segment", key_segment)):
+        if seg is not None and (isinstance(seg, bool) or not isinstance(seg, (int, np.integer))):
+            raise ValueError(f"{name} must be a segment id (an int) or None; got {seg!r}")
+        out.append(np.flatnonzero(keep if seg is None else keep & (t == seg)))
+    return out[0], out[1]
 
 
 def submatrix(weights, rows, cols) -> np.ndarray:
@@ -125,34 +120,11 @@ def thumbnails(weights, max_side: int = 64) -> tuple[np.ndarray, tuple[int, int]
 
 
 # ------------------------------------------------------------------ counterfactuals
-VARIANT_SCOPES = ("global", "local", "causal")
-VARIANT_NORMS = ("soft", "hard", "sparsemax")
-
-
-def variant_options(scope: str = "global", window: Optional[int] = None,
-                    normalization: str = "soft") -> dict:
-    """``attend`` options for a counterfactual layer: scope ``global | local (window) | causal``
-    and normalization ``soft | hard | sparsemax`` (validated up front; ValueError otherwise).
-    The model's own attention (global, soft) gives ``{}``."""
-    if scope not in VARIANT_SCOPES:
-        raise ValueError(f"scope must be one of {', '.join(VARIANT_SCOPES)}; got {scope!r}")
-    if normalization not in VARIANT_NORMS:
-        raise ValueError(f"normalization must be one of {', '.join(VARIANT_NORMS)}; got {normalization!r}")
-    opts: dict = {}
-    if scope != "global":
-        opts["scope"] = scope
-    if scope == "local":
-        opts["window"] = window
-    if normalization != "soft":
-        opts["normalization"] = normalization
-    resolve_options(**opts)                                          # reject bad windows now
-    return opts
-
-
 def counterfactual(model, ids, type_ids, options: Mapping, layers: Iterable[int]):
-    """Run ``model`` (a :class:`attention.text.MiniLM`) with ``options`` in the 0-based
-    ``layers`` and the model's own attention elsewhere.  Returns the new ``Trace``; later
-    layers see the changed hidden states, so their weights move too."""
+    """Run ``model`` (a :class:`attention.text.MiniLM`) with the ``attend`` options ``options``
+    (e.g. ``{"scope": "local", "window": 2}``) in the 0-based ``layers`` and the model's own
+    attention elsewhere.  Returns the new ``Trace``; later layers see the changed hidden
+    states, so their weights move too."""
     opts = dict(options)
     return model.forward(ids, type_ids, attention={int(l): opts for l in layers})
 

@@ -1,4 +1,5 @@
-"""Model explorer core (attention.explore, metrics it shows) and figure builders, against hand
+"""Model explorer: the core it uses (attention.explore, attention.metrics), the page's glue
+(features.model.compute) and figure builders (features.model.figures), against hand
 computations, transformers' eager attention and the model's own forward pass."""
 import math
 
@@ -6,9 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from attention import attend
 from attention import explore as X
 from attention.metrics import head_stats, rollout
-from figures import model as FM
+from features.model import compute as C
+from features.model import figures as FM
 
 PAIR = ("The cat sat on the mat.", "Where did the cat sit?")
 
@@ -91,14 +94,22 @@ def test_segment_index_blocks_of_a_pair(pair_run):
     t, sp = enc.type_ids.numpy(), enc.special
     n_a = int((t == 0).sum())
     assert enc.tokens[0] == "[CLS]" and enc.tokens[n_a - 1] == "[SEP]" and enc.tokens[-1] == "[SEP]"
-    rows, cols = X.segment_index(t, sp, "AB")
+    rows, cols = X.segment_index(t, sp, 0, 1)                              # queries in A, keys in B
     assert list(rows) == list(range(n_a)) and list(cols) == list(range(n_a, len(enc)))
-    rows, cols = X.segment_index(t, sp, "BA", hide_special=True)
+    rows, cols = X.segment_index(t, sp, 1, 0, hide_special=True)
     assert list(rows) == list(range(n_a, len(enc) - 1)) and list(cols) == list(range(1, n_a - 1))
-    rows, cols = X.segment_index(t, sp, "all", hide_special=True)
+    rows, cols = X.segment_index(t, sp, hide_special=True)                 # every segment
     assert list(rows) == list(cols) == [i for i in range(len(enc)) if not sp[i]]
     with pytest.raises(ValueError):
-        X.segment_index(t, sp, "AC")
+        X.segment_index(t, sp, "A")
+    # the page's pair blocks name the same rows and columns
+    cached = {"type_ids": t, "special": np.array(sp)}
+    for block, segs in (("AB", (0, 1)), ("BA", (1, 0)), ("all", (None, None))):
+        for hide in (False, True):
+            got, want = C.block_index(cached, block, hide), X.segment_index(t, sp, *segs, hide_special=hide)
+            assert all(np.array_equal(g, w) for g, w in zip(got, want)), (block, hide)
+    with pytest.raises(ValueError, match="block must be one of"):
+        C.block_index(cached, "AC", False)
 
 
 def test_segment_mass_by_hand():
@@ -151,7 +162,7 @@ def test_counterfactual_window_at_least_n_is_the_model_exactly(minilm, pair_run)
     enc, tr = pair_run
     n = len(enc)
     for w in (n, n + 7):
-        cf = X.counterfactual(minilm, enc.ids, enc.type_ids, X.variant_options("local", w), range(6))
+        cf = X.counterfactual(minilm, enc.ids, enc.type_ids, C.variant_options("local", w, "soft"), range(6))
         assert torch.equal(cf.weights, tr.weights)
         assert torch.equal(cf.sentence_embedding, tr.sentence_embedding)
     assert X.cosine(cf.sentence_embedding, tr.sentence_embedding) == pytest.approx(1.0, abs=1e-12)
@@ -159,7 +170,7 @@ def test_counterfactual_window_at_least_n_is_the_model_exactly(minilm, pair_run)
 
 def test_causal_counterfactual_moves_the_embedding(minilm, pair_run):
     enc, tr = pair_run
-    cf = X.counterfactual(minilm, enc.ids, enc.type_ids, X.variant_options("causal"), [1, 3])
+    cf = X.counterfactual(minilm, enc.ids, enc.type_ids, C.variant_options("causal", 2, "soft"), [1, 3])
     for l in (1, 3):
         assert torch.equal(cf.weights[l], cf.weights[l].tril())          # lower-triangular
         assert torch.allclose(cf.weights[l].sum(-1), torch.ones(12, len(enc)), atol=1e-5)
@@ -172,16 +183,24 @@ def test_causal_counterfactual_moves_the_embedding(minilm, pair_run):
     assert np.all(js <= math.log(2) + 1e-6)
 
 
-def test_variant_options_validate_up_front():
-    assert X.variant_options() == {}
-    assert X.variant_options("local", 2, "sparsemax") == {"scope": "local", "window": 2,
-                                                          "normalization": "sparsemax"}
-    with pytest.raises(ValueError):
-        X.variant_options("local", None)
-    with pytest.raises(ValueError):
-        X.variant_options("local", -1)
-    with pytest.raises(ValueError):
-        X.variant_options("grid", 1)
+def test_variant_options_are_plain_attend_options_validated_up_front():
+    """The page's scope / window / normalization become attend's own options (window only
+    where the scope has one), checked by resolve_options."""
+    assert C.variant_options("global", 2, "soft") == C.MODEL_OWN == {"scope": "global", "normalization": "soft"}
+    assert C.variant_options("causal", 5, "hard") == {"scope": "causal", "normalization": "hard"}
+    opts = C.variant_options("local", 1, "sparsemax")
+    assert opts == {"scope": "local", "window": 1, "normalization": "sparsemax"}
+    # attend takes them as they are: a band |i - j| <= 1, sparsemax inside it
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
+    r = attend(q, k, k, **opts)
+    i, j = np.indices((5, 5))
+    np.testing.assert_array_equal(r.mask.numpy(), np.abs(i - j) <= 1)
+    assert (r.weights[0].numpy()[np.abs(i - j) > 1] == 0).all()
+    np.testing.assert_allclose(r.weights[0].sum(-1).numpy(), 1, atol=1e-6)
+    for bad in (("local", None, "soft"), ("local", -1, "soft"), ("grid", 1, "soft"), ("global", 0, "softmax")):
+        with pytest.raises(ValueError):
+            C.variant_options(*bad)
 
 
 def test_js_per_head_matches_metrics_js():
@@ -208,9 +227,9 @@ def test_neuron_steps_by_hand():
 
 
 def test_neuron_view_numbers_equal_the_heatmap(pair_run):
-    """Computed the way the page does: the heatmap is attend() of the layer (dashboard
-    .model_view.layer_attention), the table is explore.neuron_steps of the same q, k, v."""
-    from dashboard.model_view import layer_attention
+    """Computed the way the page does: the heatmap is attend() of the layer (features.model
+    .compute.layer_attention), the table is explore.neuron_steps of the same q, k, v."""
+    from features.model.compute import layer_attention
     enc, tr = pair_run
     cached = {"queries": tr.queries.numpy(), "keys": tr.keys.numpy(), "values": tr.values.numpy()}
     for l, h, i in ((0, 0, 0), (2, 4, 5), (5, 11, len(enc) - 1)):
@@ -248,10 +267,23 @@ def test_model_grid_tiles_and_clicks_map_back():
     assert FM.grid_cell(1.04, 0.5, 6, 12) is None and FM.grid_cell(50, 0.5, 6, 12) is None
 
 
+def model_view_payload_bytes(n_tokens: int, max_side: int = 64) -> int:
+    """Bytes of the page's 72-head grid figure (what Streamlit sends) for n_tokens of seeded
+    random softmax rows (the typed-array payload does not depend on the values)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 12, n_tokens, n_tokens)).astype(np.float32) * 3
+    w = np.exp(x - x.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)                                        # (L, H, n, n) rows sum to 1
+    thumbs, _ = X.thumbnails(w, max_side)
+    hover = np.array([[f"layer {l + 1} · head {h + 1}<br>entropy 1.234 nats · distance 12.3"
+                       for h in range(12)] for l in range(6)], dtype=object)
+    return len(FM.model_grid(thumbs, selected=(0, 0), hover=hover, title="all 72 heads").to_json().encode())
+
+
 def test_model_view_payload_at_128_tokens_is_small():
-    b = FM.model_view_payload_bytes(128)
+    b = model_view_payload_bytes(128)
     assert b <= 2_000_000                     # BertViz: 53 MB
-    assert FM.model_view_payload_bytes(32) < b
+    assert model_view_payload_bytes(32) < b
 
 
 def test_head_lines_one_segment_per_weight_above_threshold():

@@ -8,7 +8,7 @@ import torch
 
 from attention import explore as X
 from attention.metrics import head_stats, rollout
-from figures.model import GAP
+from features.model.figures import GAP
 from tests.plotly_utils import chart_spec, decode, trace_array, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "model.py")
@@ -86,9 +86,10 @@ def test_grid_click_opens_that_head_large(trace):
 
 def test_head_view_click_isolates_a_token_and_again_shows_all(trace):
     enc, tr = trace
-    at = page(view="head", layer="2", thr="0.1")
+    at = page(view="head", layer="2", threshold="0.1")
     click(at, "headview", x=0, y=3)
-    assert (at.session_state["iso"], at.session_state["isodir"]) == (3, "q")
+    assert (at.session_state["isolate"], at.session_state["isolate_side"]) == (3, "q")
+    assert at.selectbox(key="isolate").value == 3
     spec = chart_spec(at, key="headview")
     ys = np.concatenate([decode(t["y"]) for t in spec["data"] if t["mode"] == "lines"])
     starts = ys[0::3][~np.isnan(ys[0::3])]
@@ -96,12 +97,12 @@ def test_head_view_click_isolates_a_token_and_again_shows_all(trace):
     expect = int((tr.weights[1, :, 3] >= 0.1).sum())                        # 12 heads, row 3
     assert starts.size == expect
     click(at, "headview", x=0, y=3)                                         # same token: show all
-    assert at.session_state["iso"] == -1
+    assert at.session_state["isolate"] == -1
 
 
 def test_stats_table_and_click(trace):
     enc, tr = trace
-    at = page(view="stats", sk="2")
+    at = page(view="stats", mass_k="2")
     S = head_stats(tr.weights, torch.tensor(enc.special), k=2)
     np.testing.assert_allclose(trace_array(at, "z", key="stat_map"), S["entropy"].numpy(), atol=1e-5)
     df = at.dataframe[0].value
@@ -152,7 +153,7 @@ def test_filters_hide_special_topk_and_pair_blocks(pair_trace):
 
 def test_counterfactual_view(minilm, trace):
     enc, tr = trace
-    at = page(view="cf", cfs="causal", cfl="2,3", layer="3", head="1")
+    at = page(view="cf", scope="causal", layers="2,3", layer="3", head="1")
     cf = X.counterfactual(minilm, enc.ids, enc.type_ids, {"scope": "causal"}, [1, 2])
     cos = X.cosine(tr.sentence_embedding, cf.sentence_embedding)
     assert at.metric[0].value == f"{cos:.6f}" and cos < 1
@@ -165,14 +166,14 @@ def test_counterfactual_view(minilm, trace):
     np.testing.assert_allclose(trace_array(at, "z", key="cf_js"), X.js_per_head(tr.weights, cf.weights),
                                atol=1e-5)
     # a window that covers everything is the model itself
-    at.radio(key="cfs").set_value("local").run()
-    at.slider(key="cfw").set_value(n).run()
+    at.radio(key="scope").set_value("local").run()
+    at.slider(key="window").set_value(n).run()
     assert at.metric[0].value == "1.000000"
 
 
 def test_aggregation_rollout(trace):
     enc, tr = trace
-    at = page(view="agg", r0="2", r1="5", layer="4")
+    at = page(view="agg", rollout_from="2", rollout_to="5", layer="4")
     R = trace_array(at, "z", key="rollout_map")
     np.testing.assert_allclose(R, rollout(tr.weights, 1, 4).numpy(), atol=1e-5)
     np.testing.assert_allclose(R.sum(1), 1, atol=1e-5)
@@ -180,16 +181,16 @@ def test_aggregation_rollout(trace):
 
 
 def test_share_link_round_trip_and_hostile_values():
-    at = page(view="head", heads="1,3,12", layer="4", thr="0.2", text="A shared text.")
+    at = page(view="head", heads="1,3,12", layer="4", threshold="0.2", text="A shared text.")
     assert at.session_state["heads"] == [1, 3, 12]
-    assert at.slider(key="layer").value == 4 and at.slider(key="thr").value == pytest.approx(0.2)
+    assert at.slider(key="layer").value == 4 and at.slider(key="threshold").value == pytest.approx(0.2)
     assert not at.warning
     qp = dict(at.query_params)
-    for k, v in dict(view="head", heads="1,3,12", layer="4", thr="0.2").items():
+    for k, v in dict(view="head", heads="1,3,12", layer="4", threshold="0.2").items():
         assert qp[k] in (v, [v])
-    at = page(heads="1,x", cfl="9", view="<script>alert(1)</script>", topk="-3")
+    at = page(heads="1,x", layers="9", view="<script>alert(1)</script>", topk="-3")
     warn = " ".join(w.value for w in at.warning)
-    for key in ("heads", "cfl", "view", "topk"):
+    for key in ("heads", "layers", "view", "topk"):
         assert f"`{key}`" in warn
     assert at.get("plotly_chart")                                            # the page still works
 
@@ -199,3 +200,49 @@ def test_empty_text_gives_a_message_and_no_chart():
     at.text_area(key="text").set_value("  \n ").run()
     assert not at.exception and not at.get("plotly_chart")
     assert any("Type a text" in i.value for i in at.info)
+
+
+def test_old_share_link_keys_and_values_still_work(minilm, trace):
+    """Links made before the rename (cfs=, cfw=, cfn=, cfl=, thr=, iso=, isodir=, sk=, r0=, r1=)
+    open the same view, with no notice, and the URL is rewritten with the new names."""
+    enc, tr = trace
+    old = dict(view="cf", cfs="causal", cfw="3", cfn="sparsemax", cfl="2,3", thr="0.2", iso="4",
+               isodir="k", sk="2", r0="2", r1="5")
+    at = page(**old)
+    assert not at.warning, [w.value for w in at.warning]
+    s = at.session_state
+    assert (s["scope"], s["window"], s["normalization"], s["layers"]) == ("causal", 3, "sparsemax", [2, 3])
+    assert (s["threshold"], s["isolate"], s["isolate_side"], s["mass_k"]) == (0.2, 4, "k", 2)
+    assert (s["rollout_from"], s["rollout_to"]) == (2, 5)
+    cf = X.counterfactual(minilm, enc.ids, enc.type_ids, {"scope": "causal", "normalization": "sparsemax"}, [1, 2])
+    assert at.metric[0].value == f"{X.cosine(tr.sentence_embedding, cf.sentence_embedding):.6f}"
+    qp = dict(at.query_params)
+    assert not set(old) - {"view"} & set(qp), qp
+    for k, v in dict(scope="causal", window="3", normalization="sparsemax", layers="2,3", threshold="0.2",
+                     isolate="4", isolate_side="k", mass_k="2", rollout_from="2").items():
+        assert qp[k] in (v, [v]), (k, qp.get(k))
+
+
+def test_switching_views_keeps_every_views_parameters(trace):
+    """A view's widgets are not drawn in another view; their values survive the switch (and stay
+    in the URL), and the 72-head grid click still works after a round trip."""
+    enc, tr = trace
+    at = page(view="head")
+    at.slider(key="threshold").set_value(0.3).run()
+    at.radio(key="isolate_side").set_value("k").run()
+    at.radio(key="view").set_value("stats").run()
+    at.slider(key="mass_k").set_value(5).run()
+    at.radio(key="view").set_value("cf").run()
+    at.radio(key="scope").set_value("causal").run()
+    at.radio(key="view").set_value("head").run()
+    assert at.slider(key="threshold").value == pytest.approx(0.3)
+    assert at.radio(key="isolate_side").value == "k"
+    assert (at.session_state["mass_k"], at.session_state["scope"]) == (5, "causal")
+    qp = dict(at.query_params)
+    for k, v in dict(threshold="0.3", isolate_side="k", mass_k="5", scope="causal", view="head").items():
+        assert qp[k] in (v, [v]), (k, qp.get(k))
+    at.radio(key="view").set_value("model").run()
+    click(at, "grid", x=2 * (1 + GAP) + 0.5, y=5 * (1 + GAP) + 0.5)
+    assert (at.slider(key="layer").value, at.slider(key="head").value) == (6, 3)
+    np.testing.assert_allclose(trace_array(at, "z", key="head_map"), tr.weights[5, 2].numpy(), atol=1e-6)
+    assert at.session_state["threshold"] == pytest.approx(0.3)

@@ -1,5 +1,6 @@
-"""Figures of the model explorer: all heads at once, head view lines, neuron view,
-layers x heads statistics.  Plotly only; arrays + labels in, ``go.Figure`` out.
+"""The Model explorer's own figures: all heads at once, head view lines, neuron view,
+layers x heads statistics.  Plotly only (no Streamlit, no core); arrays + labels in,
+``go.Figure`` out.
 
 Clicks: Streamlit never reports clicks on heatmaps, so every clickable figure here lays a
 transparent ``go.Scatter`` over its tiles / cells and documents what a click's
@@ -13,7 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .common import escape_label
+from figures import escape_label
 
 #: One colour per head (12), colour-blind friendly as far as 12 hues allow: Paul Tol's
 #: "muted" (9) + "vibrant" blue, orange and grey.  Lines also carry the head number in
@@ -42,13 +43,29 @@ def grid_cell(x: float, y: float, n_layers: int, n_heads: int) -> Optional[tuple
     return l, h
 
 
+def _tile_overlay(L: int, H: int, hover: Optional[np.ndarray], m: int) -> dict:
+    """The clickable overlay of :func:`model_grid`: ``m * m`` transparent markers per tile,
+    each carrying its tile's hover text ``(L, H)``."""
+    off = (np.arange(m, dtype=np.float32) + 0.5) / m                         # (m,)
+    hh, ll, oy, ox = np.meshgrid(np.arange(H), np.arange(L), off, off, indexing="ij")  # (H, L, m, m)
+    xs = (hh * (1 + GAP) + ox).ravel().astype(np.float32)
+    ys = (ll * (1 + GAP) + oy).ravel().astype(np.float32)
+    if hover is None:
+        hover = np.array([[f"layer {l + 1} · head {h + 1}" for h in range(H)] for l in range(L)],
+                         dtype=object)
+    text = np.asarray(hover, dtype=object)[ll.ravel(), hh.ravel()]
+    return dict(type="scatter", x=xs, y=ys, mode="markers", showlegend=False, name="heads", text=list(text),
+                marker=dict(symbol="square", size=max(8, 60 // m), opacity=0, color="#000000"),
+                hovertemplate="%{text}<br><i>click to open this head</i><extra></extra>")
+
+
 def model_grid(thumbs: np.ndarray, *, colorscale: str = "Viridis",
                selected: Optional[tuple[int, int]] = None, hover: Optional[np.ndarray] = None,
                title: str = "", height: Optional[int] = None, markers_per_side: int = 3,
                zmax: float = 1.0) -> go.Figure:
     """All layers x heads as a grid of small heatmaps ("model view").
 
-    thumbs: ``(L, H, tq, tk)`` uint8 percent (0..100, e.g. from ``attention.explore.thumbnails``);
+    thumbs: ``(L, H, tq, tk)`` uint8 percent (0..100, e.g. ``attention.explore.thumbnails``);
     one heatmap trace per head, all on one axis pair and one colour axis labelled 0..1.
     Tile ``(l, h)`` is the unit square at ``(h (1+GAP), l (1+GAP))``; queries run down, keys
     across.  ``selected`` (0-based layer, head) gets an orange frame.  ``hover``: ``(L, H)``
@@ -68,20 +85,7 @@ def model_grid(thumbs: np.ndarray, *, colorscale: str = "Viridis",
                  y0=_tile_origin(l) + 0.5 / tq, dy=1.0 / tq, coloraxis="coloraxis",
                  hoverinfo="skip", name=f"L{l + 1} H{h + 1}")
             for l in range(L) for h in range(H)]
-    # clickable overlay: markers_per_side^2 transparent markers per tile
-    m = max(1, int(markers_per_side))
-    off = (np.arange(m, dtype=np.float32) + 0.5) / m                         # (m,)
-    hh, ll, oy, ox = np.meshgrid(np.arange(H), np.arange(L), off, off, indexing="ij")
-    xs = (hh * p + ox).ravel().astype(np.float32)
-    ys = (ll * p + oy).ravel().astype(np.float32)
-    if hover is None:
-        hover = np.array([[f"layer {l + 1} · head {h + 1}" for h in range(H)] for l in range(L)],
-                         dtype=object)
-    text = np.asarray(hover, dtype=object)[ll.ravel(), hh.ravel()]
-    data.append(dict(
-        type="scatter", x=xs, y=ys, mode="markers", showlegend=False, name="heads", text=list(text),
-        marker=dict(symbol="square", size=max(8, 60 // m), opacity=0, color="#000000"),
-        hovertemplate="%{text}<br><i>click to open this head</i><extra></extra>"))
+    data.append(_tile_overlay(L, H, hover, max(1, int(markers_per_side))))
     shapes = []
     if selected is not None:
         l, h = selected
@@ -89,7 +93,7 @@ def model_grid(thumbs: np.ndarray, *, colorscale: str = "Viridis",
                            y0=_tile_origin(l) - 0.035, y1=_tile_origin(l) + 1.035,
                            line=dict(color=HIGHLIGHT, width=3)))
     layout = dict(
-        title=dict(text=escape_label(title)), height=height or 110 * L + 90, shapes=shapes,
+        title=dict(text=escape_label(title)), height=height or 90 * L + 90, shapes=shapes,
         coloraxis=dict(colorscale=colorscale, cmin=0, cmax=100 * zmax,
                        colorbar=dict(title=dict(text="weight"), thickness=14,
                                      tickvals=[100 * zmax * f for f in (0, 0.25, 0.5, 0.75, 1)],
@@ -108,31 +112,6 @@ def model_grid(thumbs: np.ndarray, *, colorscale: str = "Viridis",
     # one constructor call with plain dicts: Plotly validates once (72 add_trace calls: 4x slower)
     fig = go.Figure(data=data, layout=layout)
     return fig
-
-
-def model_view(weights: np.ndarray, *, max_side: int = 64, **kw) -> tuple[go.Figure, tuple[int, int]]:
-    """Model view straight from weights ``(L, H, nq, nk)`` in [0, 1]: max-pooled to at most
-    ``max_side`` cells per side, stored as uint8 percent, drawn by :func:`model_grid`.
-    Returns ``(figure, (bq, bk))`` -- the pooling block sizes (1 = exact cells)."""
-    from attention.explore import thumbnails
-    thumbs, blocks = thumbnails(weights, max_side)
-    return model_grid(thumbs, **kw), blocks
-
-
-def model_view_payload_bytes(n_tokens: int, *, max_side: int = 64, n_layers: int = 6,
-                             n_heads: int = 12, seed: int = 0) -> int:
-    """Bytes of ``fig.to_json()`` for the model view of ``n_tokens`` tokens (what Streamlit
-    sends to the browser).  Uses seeded random softmax rows: the typed-array payload does not
-    depend on the values.  For the lead's benchmark; compare BertViz's 53 MB at 128 tokens."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n_layers, n_heads, n_tokens, n_tokens)).astype(np.float32) * 3
-    w = np.exp(x - x.max(-1, keepdims=True))
-    w /= w.sum(-1, keepdims=True)
-    hover = np.array([[f"layer {l + 1} · head {h + 1}<br>entropy 1.234 nats · distance 12.3"
-                       for h in range(n_heads)] for l in range(n_layers)], dtype=object)
-    fig, _ = model_view(w, max_side=max_side, selected=(0, 0), hover=hover,
-                        title=f"all {n_layers * n_heads} heads")
-    return len(fig.to_json().encode())
 
 
 # ---------------------------------------------------------------- head view
@@ -166,28 +145,9 @@ def head_lines(weights: np.ndarray, q_labels: Sequence[str], k_labels: Sequence[
             keep[:, idx] = True
     fig = go.Figure()
     for h in heads:
-        if not 0 <= h < H:
-            continue
-        sel = (w[h] >= threshold) & keep
-        ii, jj = np.nonzero(sel)
-        lev = np.ceil(w[h][ii, jj] * levels).clip(1, levels).astype(int)
-        first = True
-        for lv in range(levels, 0, -1):
-            pick = lev == lv
-            cnt = int(pick.sum())
-            if cnt == 0:
-                continue
-            xs = np.tile(np.array([0, 1, np.nan], dtype=np.float32), cnt)
-            ys = np.empty(3 * cnt, dtype=np.float32)
-            ys[0::3], ys[1::3], ys[2::3] = ii[pick], jj[pick], np.nan
-            fig.add_trace(go.Scatter(
-                x=xs, y=ys, mode="lines", hoverinfo="skip", opacity=lv / levels,
-                line=dict(color=colors[h % len(colors)], width=2), legendgroup=f"h{h}",
-                name=f"head {h + 1}", showlegend=first))
-            first = False
-        if first:     # nothing above the threshold: keep the head in the legend
-            fig.add_trace(go.Scatter(x=[np.nan], y=[np.nan], mode="lines", legendgroup=f"h{h}",
-                                     name=f"head {h + 1}", line=dict(color=colors[h % len(colors)], width=2)))
+        if 0 <= h < H:
+            for trace in _head_line_traces(w[h], (w[h] >= threshold) & keep, h, levels, colors[h % len(colors)]):
+                fig.add_trace(trace)
     iso_q = isolate[1] if isolate and isolate[0] == "q" else -1
     iso_k = isolate[1] if isolate and isolate[0] == "k" else -1
     for x, labels, iso, pos, who in ((0, ql, iso_q, "middle left", "query"),
@@ -212,6 +172,31 @@ def head_lines(weights: np.ndarray, q_labels: Sequence[str], k_labels: Sequence[
                      dict(x=1, y=-0.7, text="<b>attended to (key)</b>", showarrow=False, xanchor="left")],
         clickmode="event+select", dragmode="zoom", hovermode="closest")
     return fig
+
+
+def _head_line_traces(w: np.ndarray, sel: np.ndarray, h: int, levels: int, color: str) -> list:
+    """One head's lines: a segment (query i at x=0) -> (key j at x=1) for every cell of
+    ``sel (nq, nk)``, one trace per opacity level ``ceil(levels * w) / levels`` of the weights
+    ``w (nq, nk)`` (segments split by NaN).  A head with no line still gets an empty trace, so
+    it stays in the legend."""
+    ii, jj = np.nonzero(sel)
+    lev = np.ceil(w[ii, jj] * levels).clip(1, levels).astype(int)
+    out = []
+    for lv in range(levels, 0, -1):
+        pick = lev == lv
+        cnt = int(pick.sum())
+        if cnt == 0:
+            continue
+        xs = np.tile(np.array([0, 1, np.nan], dtype=np.float32), cnt)       # (3 cnt,)
+        ys = np.empty(3 * cnt, dtype=np.float32)
+        ys[0::3], ys[1::3], ys[2::3] = ii[pick], jj[pick], np.nan
+        out.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", opacity=lv / levels,
+                              line=dict(color=color, width=2), legendgroup=f"h{h}",
+                              name=f"head {h + 1}", showlegend=not out))
+    if not out:
+        out.append(go.Scatter(x=[np.nan], y=[np.nan], mode="lines", legendgroup=f"h{h}",
+                              name=f"head {h + 1}", line=dict(color=color, width=2)))
+    return out
 
 
 # ---------------------------------------------------------------- neuron view

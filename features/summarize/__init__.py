@@ -1,0 +1,1 @@
+"""The Summarize page: an extractive summary by attention pooling over sentence embeddings."""
