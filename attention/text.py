@@ -17,6 +17,7 @@ attention instead (local window, hard, causal, sparsemax, ...): a counterfactual
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -100,6 +101,7 @@ class MiniLM:
         self.max_tokens = int(config.get("max_position_embeddings", MAX_TOKENS))
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.tokenizer = tokenizer
+        self._truncating = threading.Lock()     # see tokenize()
 
     @classmethod
     def load(cls, path: Optional[Path] = None) -> "MiniLM":
@@ -128,14 +130,17 @@ class MiniLM:
         limit = self.max_tokens if max_tokens is None else int(max_tokens)
         if not 3 <= limit <= self.max_tokens:
             raise ValueError(f"max_tokens must be between 3 and {self.max_tokens}; got {max_tokens}")
-        full = self.tokenizer.encode(text, pair)
-        enc = full
-        if len(full.ids) > limit:
-            self.tokenizer.enable_truncation(limit, strategy="longest_first")
-            try:
-                enc = self.tokenizer.encode(text, pair)
-            finally:
-                self.tokenizer.no_truncation()
+        # Truncation is a setting of the shared tokenizer, switched on and off around one call:
+        # under a lock, so two sessions at once never see each other's setting.
+        with self._truncating:
+            full = self.tokenizer.encode(text, pair)
+            enc = full
+            if len(full.ids) > limit:
+                self.tokenizer.enable_truncation(limit, strategy="longest_first")
+                try:
+                    enc = self.tokenizer.encode(text, pair)
+                finally:
+                    self.tokenizer.no_truncation()
         return Encoding(
             tokens=tuple(enc.tokens),
             ids=torch.tensor(enc.ids, dtype=torch.long),

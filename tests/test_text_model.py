@@ -102,3 +102,19 @@ def test_layers_import_only_what_they_may(modules, banned):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        cwd=str(Path(__file__).resolve().parent.parent))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_tokenize_is_safe_from_many_threads_at_once(minilm):
+    """The page server tokenizes for 30 sessions at once; truncation is a setting of the shared
+    tokenizer, so a long text being cut must never cut (or miscount) another thread's text."""
+    from concurrent.futures import ThreadPoolExecutor
+    long_text, short_text = "word " * 700, "A short sentence about a cat."
+    want_long, want_short = minilm.tokenize(long_text), minilm.tokenize(short_text)
+
+    def one(i):
+        e = minilm.tokenize(long_text if i % 2 else short_text)
+        return i, len(e), e.n_total
+    with ThreadPoolExecutor(8) as pool:
+        for i, n, total in pool.map(one, range(400)):
+            want = want_long if i % 2 else want_short
+            assert (n, total) == (len(want), want.n_total), i
