@@ -1,6 +1,8 @@
-"""Images for attention: decode and validate uploads, resize to a patch grid, patchify, patch features.
+"""Image tensor ops for attention: colour modes to RGB, resize to a patch grid, patchify,
+hand-made patch features, 2-D position encoding.
 
-Pure Pillow / numpy / torch (no Streamlit, no Plotly), so it works from a notebook too.
+Pure Pillow / numpy / torch (no Streamlit, no Plotly), so it works from a notebook too.  Reading
+*uploaded* bytes (limits, formats, messages) is the app's job: ``ui.uploads.decode_image``.
 
 Conventions
 -----------
@@ -13,68 +15,24 @@ Conventions
 from __future__ import annotations
 
 import io
-import pathlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
 
 __all__ = [
-    "ImageError", "MAX_UPLOAD_BYTES", "MAX_PIXELS", "MIN_SIDE", "FORMATS", "FEATURE_NAMES",
-    "load_image", "prepare", "patchify", "unpatchify", "patch_features", "position_encoding_2d",
-    "grid_shape", "patch_to_index", "index_to_patch", "sample_images", "upsample_grid",
-    "image_to_bytes", "to_uint8",
+    "FEATURE_NAMES", "to_rgb", "prepare", "patchify", "unpatchify", "patch_features",
+    "position_encoding_2d", "feature_names", "grid_shape", "patch_to_index", "index_to_patch",
+    "upsample_grid", "image_to_bytes", "to_uint8",
 ]
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # keep in step with .streamlit/config.toml maxUploadSize = 20 (MB)
-MAX_PIXELS = 40_000_000  # declared width * height above this is refused before any pixel is decoded
-MIN_SIDE = 1
-
-# Pillow format names we accept. Many phone JPEGs (JPEG + extra frames) come back labelled "MPO":
-# Pillow's JPEG opener returns them, so "MPO" must not be listed here (it has no opener of its own).
-FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
-_FORMAT_LIST = "PNG, JPEG, WebP, BMP, GIF or TIFF"
-
-ASSETS_DIR = pathlib.Path(__file__).resolve().parent.parent / "assets" / "images"
-_SAMPLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma weights (what Pillow's "L" conversion uses)
 
 
-class ImageError(ValueError):
-    """A user-facing message explaining why the bytes can't be used (no traceback text)."""
-
-
 # ---------------------------------------------------------------------------------------------
-# Decoding
+# Colour modes -> 8-bit RGB
 # ---------------------------------------------------------------------------------------------
-
-
-def _sniff_document(data: bytes) -> str | None:
-    """A friendly name for common non-image uploads recognised by their magic bytes, or None."""
-    if data.startswith(b"%PDF"):
-        return "a PDF document"
-    if data.startswith(b"PK\x03\x04"):
-        return "a ZIP archive (or an Office document)"
-    if data[:256].lstrip().lower().startswith((b"<svg", b"<?xml")):
-        return "an SVG/XML file (vector images are not supported)"
-    return None
-
-
-def _looks_like_text(data: bytes) -> bool:
-    try:
-        text = data[:1024].decode("utf-8")
-    except UnicodeDecodeError:  # may also be a multi-byte character cut at 1024: fine, not "text"
-        return False
-    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
-
-
-def _bomb_message(w: int, h: int, max_pixels: int) -> str:
-    return (
-        f"The image declares {w}×{h} pixels ({w * h / 1e6:,.0f} million), more than the "
-        f"{max_pixels / 1e6:,.0f} million allowed; please upload a smaller image."
-    )
 
 
 def _scale_to_uint8(a: np.ndarray) -> np.ndarray:
@@ -112,66 +70,9 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
-def _to_rgb(im: Image.Image) -> Image.Image:
-    """Any decoded Pillow image -> a fresh 8-bit RGB image (see load_image for the rules)."""
-    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F"):
-        v = _scale_to_uint8(np.asarray(im))  # (h, w) uint8
-        return Image.fromarray(np.repeat(v[..., None], 3, axis=2))  # (h, w, 3)
-    if im.has_transparency_data:  # RGBA, LA, PA, La, RGBa, P or RGB with a tRNS key
-        return Image.fromarray(_composite_on_white(np.asarray(im.convert("RGBA"))))
-    try:
-        return im.convert("RGB")  # RGB (copy), L, 1 (0/255), P, CMYK, YCbCr, HSV, ...
-    except ValueError as exc:
-        raise ImageError(f"Images in the {im.mode} colour mode are not supported; please save it as RGB.") from exc
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any decoded Pillow image -> a fresh 8-bit RGB image of the same size.
 
-
-def _other_format(data: bytes) -> str | None:
-    """Pillow's name for an image format we don't accept (only the header is read), or None."""
-    brand = data[8:12]
-    if data[4:8] == b"ftyp" and brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-        return "HEIC"
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            return im.format
-    except Exception:  # noqa: BLE001 - any failure just means "unknown"
-        return None
-
-
-def _unreadable_message(data: bytes) -> str:
-    """Why Pillow could not open ``data`` (restricted to FORMATS), as one user-facing sentence."""
-    kind = _sniff_document(data)
-    fmt = None if kind else _other_format(data)
-    if kind is None and fmt is None and _looks_like_text(data):
-        kind = "a text file"
-    if kind:
-        return f"This looks like {kind}, not an image; please upload a {_FORMAT_LIST} file."
-    if fmt:
-        return f"{fmt} images are not supported; please upload a {_FORMAT_LIST} file."
-    return f"This file is not a recognisable image (or it is damaged); please upload a {_FORMAT_LIST} file."
-
-
-def _mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MB"
-
-
-def load_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_UPLOAD_BYTES) -> Image.Image:
-    """Decode uploaded bytes to an 8-bit RGB Pillow image, or raise ImageError with a one-line reason.
-
-    Args:
-        data: the raw file bytes (bytes / bytearray / memoryview), at most ``max_bytes`` long.
-        max_pixels: refuse images whose *declared* width·height exceeds this (decompression
-            bombs). Checked right after the header is read, before any pixel is decoded.
-            Pillow's own guard applies as well: it refuses > 2 × ``Image.MAX_IMAGE_PIXELS``
-            (~179 M) at open and warns above ~89 M.
-        max_bytes: refuse inputs longer than this.
-
-    Returns:
-        A new ``PIL.Image.Image`` in mode "RGB" of size (W, H), detached from ``data``.
-
-    Accepted formats: PNG, JPEG (incl. MPO), WebP, BMP, GIF, TIFF; animated GIF/WebP and
-    multi-page TIFF give their first frame. Conversion rules:
-
-    - EXIF orientation is applied (``ImageOps.exif_transpose``); unreadable EXIF is ignored.
     - Anything with alpha or a transparency key (RGBA, LA, PA, P + tRNS/GIF transparency,
       RGB + tRNS) is composited on white: ``round((c·a + 255·(255 − a)) / 255)``.
     - L, 1 (bilevel: 0 -> black, 1 -> white), P, CMYK, YCbCr: Pillow's ``convert("RGB")``
@@ -180,48 +81,14 @@ def load_image(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
       I (32-bit int): the same if all values lie in 0..65535, else min..max stretched to 0..255.
       F (float): ``round(v · 255)`` if all values lie in 0..1, else min..max stretched.
 
-    Raises:
-        ImageError: empty input, too many bytes, not an image (text, PDF, ZIP, SVG, garbage),
-            an unsupported image format (e.g. ICO, HEIC), truncated or corrupt pixel data,
-            or too many declared pixels.
+    Raises ValueError for a mode Pillow cannot convert to RGB.
     """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"load_image expects bytes, got {type(data).__name__}")
-    data = bytes(data)
-    if len(data) == 0:
-        raise ImageError("The file is empty (0 bytes).")
-    if len(data) > max_bytes:
-        raise ImageError(f"The file is {_mb(len(data))}, larger than the {_mb(max_bytes)} upload limit.")
-    # No warnings.catch_warnings() here: it swaps process-global state and is not thread-safe
-    # (Streamlit runs sessions in threads). Pillow only *warns* between ~89 M and ~179 M pixels,
-    # and our own max_pixels check below refuses those anyway; we also catch the warning class in
-    # case the caller's filters turn it into an error.
-    bomb = (Image.DecompressionBombError, Image.DecompressionBombWarning)
-    try:
-        im = Image.open(io.BytesIO(data), formats=FORMATS)
-    except bomb as exc:
-        raise ImageError("The image declares far too many pixels; please upload a smaller image.") from exc
-    except Exception as exc:  # noqa: BLE001 - UnidentifiedImageError or a plugin choking on a bad header
-        raise ImageError(_unreadable_message(data)) from exc
-    with im:
-        w, h = im.size
-        if w < MIN_SIDE or h < MIN_SIDE:
-            raise ImageError("The image has no pixels (zero width or height).")
-        if w * h > max_pixels:
-            raise ImageError(_bomb_message(w, h, max_pixels))
-        try:
-            im.load()  # force a full decode of frame 0: truncation and corruption surface here
-        except bomb as exc:
-            raise ImageError(_bomb_message(w, h, max_pixels)) from exc
-        except MemoryError as exc:
-            raise ImageError("The image is too large to decode in the memory available.") from exc
-        except Exception as exc:  # noqa: BLE001 - OSError, SyntaxError, ValueError, EOFError, ...
-            raise ImageError("The image data is truncated or corrupt and could not be decoded.") from exc
-        try:
-            upright = ImageOps.exif_transpose(im)
-        except Exception:  # noqa: BLE001 - broken EXIF: keep the pixels as stored
-            upright = im
-        return _to_rgb(upright)
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I;16S", "I", "F"):
+        v = _scale_to_uint8(np.asarray(im))  # (h, w) uint8
+        return Image.fromarray(np.repeat(v[..., None], 3, axis=2))  # (h, w, 3)
+    if im.has_transparency_data:  # RGBA, LA, PA, La, RGBa, P or RGB with a tRNS key
+        return Image.fromarray(_composite_on_white(np.asarray(im.convert("RGBA"))))
+    return im.convert("RGB")  # RGB (copy), L, 1 (0/255), P, CMYK, YCbCr, HSV, ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +100,7 @@ def prepare(img: Image.Image, *, patch: int, max_side: int = 512) -> np.ndarray:
     """Resize a Pillow image onto a whole patch grid and scale it to [0, 1].
 
     Args:
-        img: a Pillow image, normally from load_image (other modes get a plain ``convert("RGB")``).
+        img: a Pillow image, normally RGB from :func:`to_rgb` (other modes get a plain ``convert("RGB")``).
         patch: patch side in pixels (>= 1).
         max_side: target length of the longer side; it becomes ``max(1, round(max_side / patch)) · patch``.
 
@@ -434,20 +301,8 @@ def patch_features(
 
 
 # ---------------------------------------------------------------------------------------------
-# Bundled samples and small conveniences
+# Small conveniences
 # ---------------------------------------------------------------------------------------------
-
-
-def sample_images() -> dict[str, pathlib.Path]:
-    """Bundled sample photographs, ``{name: path}`` sorted by name (name = file stem, e.g. "coffee").
-
-    Files live in ``<repo>/assets/images`` (licences in LICENSES.md there); read one with
-    ``load_image(path.read_bytes())``.
-    """
-    if not ASSETS_DIR.is_dir():
-        return {}
-    files = sorted(p for p in ASSETS_DIR.iterdir() if p.suffix.lower() in _SAMPLE_SUFFIXES)
-    return {p.stem: p for p in files}
 
 
 def image_to_bytes(img: Image.Image, fmt: str = "PNG", **save_kwargs) -> bytes:

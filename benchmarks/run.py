@@ -144,8 +144,8 @@ def _sentence_32_tokens():
 
 # Per page: query parameters for a typical view, and a widget change to time (key, two values).
 PAGE_CASES = {
-    "sentence.py": ({"text": _sentence_32_tokens()}, ("radio", "type", "soft", "hard")),
-    "image.py": ({"sample": "astronaut", "patch": "16"}, ("radio", "type", "soft", "hard")),
+    "sentence.py": ({"text": _sentence_32_tokens()}, ("radio", "normalization", "soft", "hard")),
+    "image.py": ({"sample": "astronaut", "patch": "16"}, ("radio", "normalization", "soft", "hard")),
 }
 
 
@@ -211,8 +211,8 @@ def bench_pages(quick: bool):
 def _bench_image_click(quick: bool):
     """Image page: "click a patch -> new overlay" server work (query row + figure + JSON)."""
     try:
-        from attention.image import sample_images
-        from dashboard import image_view as V
+        from benchmarks import image_bench as V
+        from features.image.samples import sample_images
     except ImportError:
         return
     data = sample_images()["astronaut"].read_bytes()
@@ -243,18 +243,24 @@ def bench_payload(quick: bool):
         fig = figures.heatmap(w, lab, lab, clickable=True)
         row("payload", f"sentence heatmap (clickable), {n} tokens", value=len(fig.to_json()), unit="bytes")
     try:
-        from figures import model as fm  # the model explorer's builders
-        fn = getattr(fm, "model_view_payload_bytes", None)
-        if fn is not None:
-            for n, limit in ((32, None), (128, 2_000_000), (512, 8_000_000)):
-                b = fn(n)
-                row("payload", f"model view (6x12 heads), {n} tokens", value=b, unit="bytes",
-                    target=f"<= {limit / 1e6:.0f} MB" if limit else None,
-                    ok=(b <= limit) if limit else None)
+        from attention.explore import thumbnails
+        from features.model.figures import model_grid  # the model explorer's 72-head grid
     except ImportError:
-        pass
+        model_grid = None
+    if model_grid is not None:
+        for n, limit in ((32, None), (128, 2_000_000), (512, 8_000_000)):
+            x = np.random.default_rng(n).standard_normal((6, 12, n, n)).astype(np.float32) * 3
+            w = np.exp(x - x.max(-1, keepdims=True))
+            w /= w.sum(-1, keepdims=True)                     # (L, H, n, n) softmax rows
+            hover = np.array([[f"layer {l + 1} · head {h + 1}<br>entropy 1.234 nats · distance 12.3"
+                               for h in range(12)] for l in range(6)], dtype=object)
+            b = len(model_grid(thumbnails(w, 64)[0], selected=(0, 0), hover=hover,
+                               title="all 72 heads").to_json().encode())
+            row("payload", f"model view (6x12 heads), {n} tokens", value=b, unit="bytes",
+                target=f"<= {limit / 1e6:.0f} MB" if limit else None,
+                ok=(b <= limit) if limit else None)
     try:
-        from dashboard import image_view as iv
+        from benchmarks import image_bench as iv
         fn = getattr(iv, "payload_bytes", None)
         if fn is not None:
             for grid in (32, 64):

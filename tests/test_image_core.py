@@ -1,15 +1,10 @@
-"""attention.image: decoding/validation, resizing, patchify, patch features, bundled samples.
-
-Every bad input is generated here (no stored fixtures).
+"""attention.image: colour modes to RGB, resizing, patchify, patch features; the Image page's
+bundled samples.  (Decoding uploads: tests/test_ui_uploads.py.)
 """
 
 from __future__ import annotations
 
 import ast
-import io
-import struct
-import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +15,20 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from attention import image as I
+from features.image.samples import ASSETS_DIR, sample_credit, sample_images
+from ui.uploads import decode_image
 from attention.image import (
     FEATURE_NAMES,
-    MAX_UPLOAD_BYTES,
-    ImageError,
     feature_names,
     grid_shape,
     image_to_bytes,
     index_to_patch,
-    load_image,
     patch_features,
     patch_to_index,
     patchify,
     position_encoding_2d,
     prepare,
-    sample_images,
+    to_rgb,
     unpatchify,
     upsample_grid,
 )
@@ -46,10 +40,6 @@ def px(img: Image.Image) -> list:
     """Pixels of an RGB image as nested lists, [row][col] -> [r, g, b]."""
     assert img.mode == "RGB"
     return np.asarray(img).tolist()
-
-
-def roundtrip(img: Image.Image, fmt: str, **kw) -> Image.Image:
-    return load_image(image_to_bytes(img, fmt, **kw))
 
 
 def quadrants(size: int = 16) -> Image.Image:
@@ -64,297 +54,23 @@ def noise_image(w: int = 64, h: int = 64, seed: int = 0) -> Image.Image:
     return Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8))
 
 
-def png_declaring(w: int, h: int) -> bytes:
-    """A tiny, structurally valid PNG whose IHDR declares w×h (1-bit grey); its pixel data is far too short."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
-
-
 # ---------------------------------------------------------------------------------------------
-# Bad inputs -> ImageError with a readable message
+# to_rgb (decoding uploads is ui.uploads' job: tests/test_ui_uploads.py)
 # ---------------------------------------------------------------------------------------------
 
 
-def assert_refused(data: bytes, *words: str, **kw) -> str:
-    with pytest.raises(ImageError) as info:
-        load_image(data, **kw)
-    msg = str(info.value)
-    for w in words:
-        assert w.lower() in msg.lower(), f"{w!r} not in {msg!r}"
-    assert "Traceback" not in msg and "BytesIO" not in msg and "\n" not in msg
-    return msg
-
-
-def test_image_error_is_a_value_error():
-    assert issubclass(ImageError, ValueError)
-
-
-def test_zero_bytes():
-    assert_refused(b"", "empty")
-
-
-def test_too_many_bytes():
-    assert_refused(b"\0" * (MAX_UPLOAD_BYTES + 1), "larger than", "20.0 MB")
-    small_png = image_to_bytes(quadrants(), "PNG")
-    assert_refused(small_png, "larger than", max_bytes=len(small_png) - 1)
-    assert load_image(small_png, max_bytes=len(small_png)).size == (16, 16)
-
-
-def test_text_bytes():
-    assert_refused(b"name,value\nalpha,1\nbeta,2\n", "text file", "not an image", "PNG, JPEG")
-
-
-def test_pdf_header():
-    assert_refused(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "PDF", "not an image")
-
-
-def test_zip_and_svg_and_heic():
-    assert_refused(b"PK\x03\x04" + b"\0" * 60, "ZIP", "not an image")
-    assert_refused(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', "SVG", "not an image")
-    assert_refused(b"\x00\x00\x00\x18ftypheic" + b"\0" * 40, "HEIC", "not supported")
-
-
-def test_random_garbage():
-    garbage = np.random.default_rng(123).integers(0, 256, 4096, dtype=np.uint8).tobytes()
-    assert_refused(garbage, "not a recognisable image")
-
-
-def test_unsupported_image_format():
-    assert_refused(image_to_bytes(quadrants(), "ICO"), "ICO", "not supported")
-    assert_refused(image_to_bytes(quadrants(), "PPM"), "PPM", "not supported")
-
-
-@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
-def test_truncated_file(fmt):
-    data = image_to_bytes(noise_image(), fmt)
-    load_image(data)  # the whole file is fine
-    assert_refused(data[: len(data) // 2], "truncated or corrupt")
-
-
-def test_corrupt_png_pixel_data():
-    data = bytearray(image_to_bytes(noise_image(), "PNG"))
-    start = data.index(b"IDAT") + 4
-    data[start + 10 : start + 200] = b"\xff" * 190  # smash the zlib stream, keep the header intact
-    assert_refused(bytes(data), "truncated or corrupt")
-
-
-def test_bomb_beyond_pillow_limit():
-    # 30000×30000 = 900 M pixels: Pillow itself refuses it at open (DecompressionBombError).
-    data = png_declaring(30000, 30000)
-    assert len(data) < 200
-    assert_refused(data, "too many pixels")
-
-
-def test_bomb_beyond_our_limit_checked_before_decoding():
-    # 8000×8000 = 64 M: under Pillow's limit, over ours. The pixel data is short, so if we decoded
-    # before checking the size we would report "truncated" instead.
-    msg = assert_refused(png_declaring(8000, 8000), "8000×8000", "64 million", "40 million")
-    assert "truncated" not in msg
-    # max_pixels is honoured for a genuine small image too
-    assert_refused(image_to_bytes(quadrants(100), "PNG"), "100×100", max_pixels=9_999)
-    assert load_image(image_to_bytes(quadrants(100), "PNG"), max_pixels=10_000).size == (100, 100)
-
-
-def test_bomb_between_pillow_warning_and_error():
-    # 10000×10000 = 100 M: Pillow only warns (89 M .. 179 M); we refuse with our own message.
-    with pytest.warns(Image.DecompressionBombWarning):
-        assert_refused(png_declaring(10000, 10000), "10000×10000", "100 million")
-    with warnings.catch_warnings():  # a caller whose filters escalate the warning still gets an ImageError
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        assert_refused(png_declaring(10000, 10000), "too many pixels")
-
-
-def test_rejects_non_bytes():
-    with pytest.raises(TypeError):
-        load_image("a path.png")  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------------------------------
-# Formats and colour modes -> RGB with exact values
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "fmt, kw",
-    [("PNG", {}), ("BMP", {}), ("TIFF", {}), ("GIF", {}), ("WEBP", {"lossless": True})],
-)
-def test_lossless_formats_roundtrip_exactly(fmt, kw):
-    img = quadrants(16)
-    out = roundtrip(img, fmt, **kw)
-    assert out.mode == "RGB" and out.size == (16, 16)
-    assert np.array_equal(np.asarray(out), np.asarray(img))
-
-
-def test_jpeg_roundtrip_close():
-    img = quadrants(32)
-    out = roundtrip(img, "JPEG", quality=95)
-    assert out.mode == "RGB" and out.size == (32, 32)
-    a, b = np.asarray(out).astype(int), np.asarray(img).astype(int)
-    for y, x in [(4, 4), (4, 27), (27, 4), (27, 27)]:  # quadrant interiors
-        assert np.abs(a[y, x] - b[y, x]).max() <= 12
-
-
-def test_grey_L():
-    img = Image.fromarray(np.array([[0, 100, 255]], np.uint8))
-    assert img.mode == "L"
-    assert px(roundtrip(img, "PNG")) == [[[0, 0, 0], [100, 100, 100], [255, 255, 255]]]
-
-
-def test_grey_with_alpha_LA_on_white():
-    img = Image.fromarray(np.array([[[100, 0], [100, 255], [0, 128]]], np.uint8))
-    assert img.mode == "LA"
-    assert px(roundtrip(img, "PNG")) == [[[255, 255, 255], [100, 100, 100], [127, 127, 127]]]
-
-
-def test_rgba_on_white_every_colour_alpha_pair():
-    c, a = np.meshgrid(np.arange(256), np.arange(256))  # (256, 256) each: column = colour, row = alpha
-    rgba = np.stack([c, 255 - c, np.zeros_like(c), a], axis=-1).astype(np.uint8)  # (256, 256, 4)
-    out = np.asarray(roundtrip(Image.fromarray(rgba), "PNG")).astype(np.int64)
-    expect = lambda v: np.floor((v * a + 255 * (255 - a)) / 255 + 0.5)  # noqa: E731 - round half up
-    assert np.array_equal(out[..., 0], expect(c)) and np.array_equal(out[..., 1], expect(255 - c))
-    assert np.array_equal(out[..., 2], expect(np.zeros_like(c)))
-    assert (out[0] == 255).all() and np.array_equal(out[255], rgba[255, :, :3])  # a=0 white, a=255 as is
-
-
-@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
-def test_rgba_on_white(fmt):
-    rgba = np.array([[[255, 0, 0, 0], [255, 0, 0, 128], [0, 0, 255, 255], [0, 0, 0, 64]]], np.uint8)
-    out = roundtrip(Image.fromarray(rgba), fmt)
-    # round((c·a + 255·(255 − a)) / 255): a=128 -> c·128/255 + 127; a=64 -> 0 + 191
-    assert px(out) == [[[255, 255, 255], [255, 127, 127], [0, 0, 255], [191, 191, 191]]]
-
-
-def paletted_with_transparency() -> Image.Image:
-    p = Image.new("P", (3, 1))
-    p.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255])
-    for x in range(3):
-        p.putpixel((x, 0), x)
-    return p
-
-
-@pytest.mark.parametrize("fmt", ["PNG", "GIF"])
-def test_palette_with_transparency(fmt):
-    # Build a fresh image per save: in Pillow 13, p.convert("RGBA") on a P image with
-    # info["transparency"] changes how a later GIF save writes that image's palette.
-    out = roundtrip(paletted_with_transparency(), fmt, transparency=0)
-    assert px(out) == [[list(WHITE), list(GREEN), list(BLUE)]]
-    opaque = roundtrip(paletted_with_transparency(), fmt)
-    assert px(opaque) == [[list(RED), list(GREEN), list(BLUE)]]
-
-
-def test_cmyk_tiff_exact():
-    c = Image.new("CMYK", (3, 1))
-    for x, v in enumerate([(0, 0, 0, 0), (255, 0, 0, 0), (0, 0, 0, 255)]):
-        c.putpixel((x, 0), v)
-    assert px(roundtrip(c, "TIFF")) == [[list(WHITE), [0, 255, 255], list(BLACK)]]
-
-
-def test_cmyk_jpeg():
-    c = Image.new("CMYK", (16, 16), (0, 0, 0, 0))
-    out = roundtrip(c, "JPEG", quality=95)
-    assert np.asarray(out).min() >= 250  # white, not black (a CMYK decode that forgot inversion gives black)
-
-
-@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
-def test_sixteen_bit_scaled_not_clipped(fmt):
-    img = Image.fromarray(np.array([[0, 65535, 257 * 128, 300]], np.uint16))
-    assert img.mode == "I;16"
-    out = np.asarray(roundtrip(img, fmt))
-    assert out[0, :, 0].tolist() == [0, 255, 128, 1]  # Pillow's convert("L") would give [0, 255, 255, 255]
-    assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
-
-
-def test_32bit_int_and_float_tiff():
-    i16range = Image.fromarray(np.array([[0, 65535]], np.int32))
-    assert i16range.mode == "I"
-    assert np.asarray(roundtrip(i16range, "TIFF"))[0, :, 0].tolist() == [0, 255]
-    signed = Image.fromarray(np.array([[-100, 0, 100]], np.int32))
-    assert np.asarray(roundtrip(signed, "TIFF"))[0, :, 0].tolist() == [0, 128, 255]  # min..max stretch
-    unit = Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32))
-    assert unit.mode == "F"
-    assert np.asarray(roundtrip(unit, "TIFF"))[0, :, 0].tolist() == [0, 128, 255]
-    wide = Image.fromarray(np.array([[-1.0, 0.0, 3.0]], np.float32))
-    assert np.asarray(roundtrip(wide, "TIFF"))[0, :, 0].tolist() == [0, 64, 255]
-
-
-@pytest.mark.parametrize("fmt", ["PNG", "BMP", "TIFF"])
-def test_bilevel(fmt):
-    b = Image.new("1", (3, 1), 0)
-    b.putpixel((1, 0), 1)
-    assert px(roundtrip(b, fmt)) == [[list(BLACK), list(WHITE), list(BLACK)]]
-
-
-def frames() -> list[Image.Image]:
-    return [Image.new("RGB", (8, 8), c) for c in (RED, GREEN, BLUE)]
-
-
-def test_animated_gif_first_frame():
-    first, *rest = frames()
-    data = image_to_bytes(first, "GIF", save_all=True, append_images=rest, duration=100, loop=0)
-    assert Image.open(io.BytesIO(data)).n_frames == 3
-    out = load_image(data)
-    assert out.size == (8, 8) and np.all(np.asarray(out) == RED)
-
-
-def test_animated_webp_first_frame():
-    first, *rest = frames()
-    data = image_to_bytes(first, "WEBP", save_all=True, append_images=rest, duration=100, lossless=True)
-    assert Image.open(io.BytesIO(data)).n_frames == 3
-    assert np.all(np.asarray(load_image(data)) == RED)
-
-
-def test_mpo_phone_jpeg_first_frame():
-    first, second, _ = frames()
-    data = image_to_bytes(first, "MPO", save_all=True, append_images=[second], quality=95)
-    assert Image.open(io.BytesIO(data)).format == "MPO"  # how Pillow labels multi-picture JPEGs
-    a = np.asarray(load_image(data)).astype(int)
-    assert np.abs(a - RED).max() <= 3
-
-
-def two_by_one() -> Image.Image:
-    img = Image.new("RGB", (2, 1))
-    img.putpixel((0, 0), RED)
-    img.putpixel((1, 0), BLUE)
-    return img
-
-
-@pytest.mark.parametrize("orientation, top, bottom", [(6, RED, BLUE), (8, BLUE, RED), (1, None, None)])
-def test_exif_orientation_png(orientation, top, bottom):
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    out = roundtrip(two_by_one(), "PNG", exif=exif)
-    if orientation == 1:
-        assert out.size == (2, 1) and px(out) == [[list(RED), list(BLUE)]]
-    else:  # 6: rotate 90° clockwise to display; 8: counter-clockwise
-        assert out.size == (1, 2)
-        assert px(out) == [[list(top)], [list(bottom)]]
-
-
-def test_exif_orientation_jpeg():
-    img = two_by_one().resize((32, 16), Image.Resampling.NEAREST)  # 16×16 red | blue blocks
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    out = roundtrip(img, "JPEG", quality=95, exif=exif)
-    assert out.size == (16, 32)  # (W, H): now portrait
-    a = np.asarray(out).astype(int)
-    assert np.abs(a[4, 8] - RED).max() <= 20 and np.abs(a[27, 8] - BLUE).max() <= 20
-
-
-def test_every_listed_format_has_a_pillow_opener():
-    # Image.open(formats=...) raises KeyError (reported to users as "not supported") for a name
-    # without an opener of its own, e.g. "MPO", which Pillow's JPEG opener returns instead.
-    Image.init()
-    assert set(I.FORMATS) <= set(Image.OPEN)
-
-
-def test_result_is_detached_and_rgb():
-    out = load_image(bytearray(image_to_bytes(quadrants(), "PNG")))
-    assert isinstance(out, Image.Image) and out.mode == "RGB"
-    assert out.getpixel((0, 0)) == RED and out.getpixel((15, 15)) == WHITE
+def test_to_rgb_exact_rules():
+    rgba = Image.fromarray(np.array([[[255, 0, 0, 0], [255, 0, 0, 128], [0, 0, 255, 255]]], np.uint8))
+    # round((c·a + 255·(255 − a)) / 255): a=0 -> white, a=128 -> c·128/255 + 127
+    assert px(to_rgb(rgba)) == [[[255, 255, 255], [255, 127, 127], [0, 0, 255]]]
+    deep = Image.fromarray(np.array([[0, 65535, 257 * 128, 300]], np.uint16))
+    assert deep.mode == "I;16"
+    assert np.asarray(to_rgb(deep))[0, :, 0].tolist() == [0, 255, 128, 1]   # scaled, not clipped
+    grey = Image.fromarray(np.array([[0, 100, 255]], np.uint8))
+    assert px(to_rgb(grey)) == [[[0, 0, 0], [100, 100, 100], [255, 255, 255]]]
+    rgb = quadrants()
+    out = to_rgb(rgb)
+    assert out is not rgb and np.array_equal(np.asarray(out), np.asarray(rgb))   # a fresh copy
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,19 +329,21 @@ def test_features_reject_bad_shapes():
 def test_sample_images_load_and_are_licensed():
     samples = sample_images()
     assert 4 <= len(samples) <= 6
-    folder = Path(I.__file__).resolve().parent.parent / "assets" / "images"
-    licences = (folder / "LICENSES.md").read_text(encoding="utf-8")
+    licences = (ASSETS_DIR / "LICENSES.md").read_text(encoding="utf-8")
     total = 0
     for name, path in samples.items():
-        assert path.parent == folder and path.stem == name
+        assert path.parent == ASSETS_DIR and path.stem == name
         assert f"`{path.name}`" in licences
+        credit = sample_credit(name)
+        assert "Licence:" in credit and ("CC0" in credit or "public domain" in credit)
         data = path.read_bytes()
         total += len(data)
-        img = load_image(data)
+        img = decode_image(data).image
         assert img.mode == "RGB" and max(img.size) <= 512 and min(img.size) >= 256
         x = prepare(img, patch=32, max_side=256)
         assert patch_features(x, 32).shape[0] == (x.shape[0] // 32) * (x.shape[1] // 32)
     assert total < 600_000
+    assert sample_credit("no such sample") == ""
 
 
 def test_module_imports_neither_streamlit_nor_plotly():
@@ -636,4 +354,4 @@ def test_module_imports_neither_streamlit_nor_plotly():
             roots |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             roots.add(node.module.split(".")[0])
-    assert roots <= {"__future__", "io", "pathlib", "numpy", "torch", "PIL"}, roots
+    assert roots <= {"__future__", "io", "numpy", "torch", "PIL"}, roots

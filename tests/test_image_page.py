@@ -1,4 +1,5 @@
-"""The image page through Streamlit's AppTest: clicks, bad uploads, share-link params, views.
+"""The Image page (the mechanism on hand-made features) through AppTest: clicks, uploads,
+share-link params (old ones too), views.
 
 A click is simulated the way the browser sends it: a widget state for the chart's element id
 holding the selection JSON (``st.plotly_chart`` refuses ``session_state`` writes to its key).
@@ -19,9 +20,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.plotly_utils import decode, run_page
 
-from attention.image import image_to_bytes, sample_images
-from attention.image_attention import block_mean, full_attention, head_weights, project_queries
-from dashboard import image_view as V
+from attention import attend
+from attention.image import image_to_bytes
+from attention.image_attention import block_mean, head_weights, project_queries
+from features.image import compute, source
+from features.image.state import Settings
+from ui.uploads import max_upload_bytes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "image.py")
 
@@ -67,14 +71,22 @@ def errors(at) -> list[str]:
     return [e.value for e in at.error]
 
 
-def reference_row(name: str, patch: int, row: int, col: int, s: V.Settings) -> np.ndarray:
-    b = V.build_bundle(sample_images()[name].read_bytes(), patch)
+def sample_bundle(name: str, patch: int) -> dict:
+    return compute.build_bundle(compute.sample_picture(name).image, patch)
+
+
+def reference_row(name: str, patch: int, row: int, col: int, s: Settings) -> np.ndarray:
+    """Row (row, col) of ``attend`` over all N patches at once (the 2-D window as ``scope="grid"``);
+    for hard_sampled the soft p the draws come from."""
+    b = sample_bundle(name, patch)
     gh, gw = b["grid"]
-    x = torch.from_numpy(b["features"])
-    q = project_queries(x, s.wa, s.seed)
-    full = full_attention(q, x, x, grid=(gh, gw), scope=s.scope,
-                          radius=s.radius if s.scope == "window" else None, **s.attend_options())
-    return head_weights(full.weights, s.head)[row * gw + col].reshape(gh, gw).astype(float)
+    x = torch.from_numpy(b["features"].copy())
+    q = project_queries(x, s.W_a, s.seed)
+    scope = dict(scope="grid", grid=(gh, gw), window=s.window) if s.scope == "grid" else {}
+    full = attend(q, x, x, score=s.score, normalization=s.normalization, temperature=s.temperature,
+                  heads=s.heads, seed=s.seed, **scope)
+    shown = full.probs if s.normalization == "hard_sampled" else full.weights
+    return head_weights(shown, s.head)[row * gw + col].reshape(gh, gw).astype(float)
 
 
 @pytest.fixture(scope="module")
@@ -86,36 +98,37 @@ def at_default():
 def test_default_overlay_is_attends_row(at_default):
     at = at_default
     assert not errors(at)
-    ref = reference_row("coffee", 16, at.session_state["qr"], at.session_state["qc"], V.Settings())
+    ref = reference_row("coffee", 16, at.session_state["row"], at.session_state["col"], Settings())
     np.testing.assert_allclose(overlay_z(at), ref, rtol=1e-5, atol=1e-7)
 
 
 def test_click_moves_the_query_and_the_overlay():
-    at = new_page(type="hard", scope="window", radius="2", temp="0.5")
+    at = new_page(normalization="hard", scope="grid", window="2", temperature="0.5")
     before = overlay_z(at)
     click(at, 3, 4)
     assert not at.exception and not errors(at)
-    assert (at.session_state["qr"], at.session_state["qc"]) == (3, 4)
-    s = V.Settings(attn_type="hard", scope="window", radius=2, temperature=0.5)
+    assert (at.session_state["row"], at.session_state["col"]) == (3, 4)
+    s = Settings(normalization="hard", scope="grid", window=2, temperature=0.5)
     ref = reference_row("coffee", 16, 3, 4, s)
     z = overlay_z(at)
     np.testing.assert_allclose(np.nan_to_num(z), ref, atol=1e-7)      # NaN = outside the window
     assert np.isnan(z[10, 20]) and not np.array_equal(np.nan_to_num(before), np.nan_to_num(z))
-    assert str(at.query_params["qr"]) in ("3", "['3']") and str(at.query_params["qc"]) in ("4", "['4']")
+    assert str(at.query_params["row"]) in ("3", "['3']") and str(at.query_params["col"]) in ("4", "['4']")
     # a second click, on a soft multi-head view
     at.selectbox(key="heads").set_value("2")
-    at.radio(key="type").set_value("soft")
+    at.radio(key="normalization").set_value("soft")
     at.run()
     click(at, 15, 30)
-    s = V.Settings(scope="window", radius=2, temperature=0.5, heads=2)
+    s = Settings(scope="grid", window=2, temperature=0.5, heads=2)
     np.testing.assert_allclose(np.nan_to_num(overlay_z(at)), reference_row("coffee", 16, 15, 30, s),
                                rtol=1e-5, atol=1e-7)
 
 
 def test_share_link_params_and_bad_values():
-    at = new_page(sample="cat", patch="32", qr="2", qc="5", type="sampled", temp="9", heads="4", head="3")
-    assert any("temp" in w.value for w in at.warning)           # out of range -> default + notice
-    s = V.Settings(attn_type="sampled", heads=4, head=2)
+    at = new_page(sample="cat", patch="32", row="2", col="5", normalization="hard_sampled", temperature="9",
+                  heads="4", head="3")
+    assert any("temperature" in w.value for w in at.warning)    # out of range -> default + notice
+    s = Settings(normalization="hard_sampled", heads=4, head=2)
     np.testing.assert_allclose(overlay_z(at), reference_row("cat", 32, 2, 5, s), rtol=1e-5, atol=1e-7)
     names = [d.get("name") for d in overlay(at)["data"]]
     assert "hard samples" in names
@@ -123,11 +136,11 @@ def test_share_link_params_and_bad_values():
 
 
 def test_patch_change_keeps_the_query_on_the_same_pixel():
-    at = new_page(qr="10", qc="16")
+    at = new_page(row="10", col="16")
     at.selectbox(key="patch").set_value("32").run()
-    assert (at.session_state["qr"], at.session_state["qc"]) == (5, 8)
+    assert (at.session_state["row"], at.session_state["col"]) == (5, 8)
     at.selectbox(key="patch").set_value("64").run()
-    assert (at.session_state["qr"], at.session_state["qc"]) == (2, 4)
+    assert (at.session_state["row"], at.session_state["col"]) == (2, 4)
 
 
 def test_pooling_and_matrix_views():
@@ -136,11 +149,11 @@ def test_pooling_and_matrix_views():
     z = overlay_z(at)
     assert z.sum() == pytest.approx(1.0, abs=1e-4) and z.std() > 0   # additive: non-uniform saliency
     click(at, 4, 6)                                                  # click picks the pooling query
-    assert at.session_state["pq"] == "patch"
-    at = new_page(view="matrix", sample="cat", patch="32", scope="window", radius="2", heads="2", head="2")
-    b = V.build_bundle(sample_images()["cat"].read_bytes(), 32)
-    x = torch.from_numpy(b["features"])
-    full = full_attention(x, x, x, grid=b["grid"], scope="window", radius=2, heads=2)
+    assert at.session_state["pooling_query"] == "patch"
+    at = new_page(view="matrix", sample="cat", patch="32", scope="grid", window="2", heads="2", head="2")
+    b = sample_bundle("cat", 32)
+    x = torch.from_numpy(b["features"].copy())
+    full = attend(x, x, x, scope="grid", grid=b["grid"], window=2, heads=2)
     ref = block_mean(head_weights(full.weights, 1), 64)[0]
     z = typed(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["z"])
     assert z.shape == ref.shape and ref.shape[0] < b["grid"][0] * b["grid"][1]   # really downsampled
@@ -193,21 +206,21 @@ ODD_BUT_FINE = {  # name -> (file name, bytes, words a note must contain or None
 
 
 @pytest.mark.parametrize("kind", list(BAD))
-def test_handle_upload_refuses_bad_files_with_a_clear_sentence(kind):
+def test_an_upload_is_refused_with_a_clear_sentence(kind):
     name, data, word = BAD[kind]
-    res = V.handle_upload(name, data)
-    assert not res.ok and word.lower() in res.error.lower()
-    assert "Traceback" not in res.error and "\n" not in res.error
+    pic, error = source.picture_of(name, data)
+    assert pic is None and word.lower() in error.lower()
+    assert "Traceback" not in error and "\n" not in error
 
 
 @pytest.mark.parametrize("kind", list(ODD_BUT_FINE))
-def test_handle_upload_accepts_odd_images(kind):
+def test_odd_uploads_are_accepted(kind):
     name, data, word = ODD_BUT_FINE[kind]
-    res = V.handle_upload(name, data)
-    assert res.ok and res.key.startswith("upload:"), res.error
-    b = V.build_bundle(data, 64)
+    pic, error = source.picture_of(name, data)
+    assert pic is not None and pic.key.startswith("upload:") and pic.kind == "upload", error
+    b = compute.build_bundle(pic.image, 64, size=pic.size)
     if word:
-        assert any(word in n for n in res.notes + tuple(b["notes"]))
+        assert any(word in n for n in pic.notes + tuple(b["notes"]))
     assert np.isfinite(b["features"]).all()
 
 
@@ -234,7 +247,7 @@ def test_bad_uploads_on_the_page_keep_the_previous_image():
         at.run()                                            # the error stays while the file does
         assert len(errors(at)) == 1 and image_source(at) == good_src
     click(at, 1, 2)                                         # the kept image is still interactive
-    assert (at.session_state["qr"], at.session_state["qc"]) == (1, 2) and image_source(at) == good_src
+    assert (at.session_state["row"], at.session_state["col"]) == (1, 2) and image_source(at) == good_src
     at.file_uploader(key="upload").set_value(None).run()    # an empty uploader keeps the image
     assert not errors(at) and image_source(at) == good_src
     at.button(key="to_sample").click().run()                # the button goes back to the sample
@@ -252,3 +265,42 @@ def test_odd_uploads_on_the_page_are_shown():
         seen.add(src)
         if word:
             assert any(word in i.value for i in at.info), kind
+
+
+def test_an_upload_over_the_configured_limit_is_refused_on_the_page():
+    """Issue 15.8: the uploader says "Limit 20MB" (10**6-byte MB): a valid image one byte over it is
+    refused with that number (it used to pass the app's own 20 MiB check)."""
+    limit = max_upload_bytes()
+    over = GOOD_PNG + b"\0" * (limit + 1 - len(GOOD_PNG))           # a valid PNG, padded after IEND
+    at = new_page()
+    sample_src = image_source(at)
+    at.file_uploader(key="upload").set_value(("big.png", over, "image/png")).run()
+    msgs = errors(at)
+    assert len(msgs) == 1 and f"{limit / 1e6:g} MB ({limit:,} bytes) upload limit" in msgs[0], msgs
+    assert image_source(at) == sample_src
+
+
+def test_old_share_link_keys_and_values_still_work():
+    """Links made before the rename (type=sampled, temp=, radius=, scope=window, qr/qc, wa, pq, pos)
+    open the same view, with no notice, and the URL is rewritten with the new names."""
+    at = new_page(type="sampled", temp="0.5", scope="window", radius="2", qr="3", qc="4", wa="random",
+                  pq="patch", pos="1", seed="3")
+    assert not at.warning, [w.value for w in at.warning]
+    s = at.session_state
+    assert (s["normalization"], s["temperature"], s["scope"], s["window"], s["row"], s["col"], s["W_a"],
+            s["pooling_query"], s["position_encoding"]) == ("hard_sampled", 0.5, "grid", 2, 3, 4, "random",
+                                                            "patch", True)
+    qp = dict(at.query_params)
+    assert not {"type", "temp", "radius", "qr", "qc", "wa", "pq", "pos"} & set(qp)
+    assert qp["scope"] in ("grid", ["grid"]) and qp["normalization"] in ("hard_sampled", ["hard_sampled"])
+
+
+def test_changing_the_row_after_a_click_sticks():
+    """A click sets the query; typing another row afterwards is not undone by the old click."""
+    at = new_page(patch="32")
+    click(at, 3, 5)
+    assert (at.session_state["row"], at.session_state["col"]) == (3, 5)
+    at.number_input(key="row").set_value(7).run()
+    at.run()
+    assert (at.session_state["row"], at.session_state["col"]) == (7, 5)
+    np.testing.assert_allclose(overlay_z(at), reference_row("coffee", 32, 7, 5, Settings()), rtol=1e-5, atol=1e-7)

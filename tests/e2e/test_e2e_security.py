@@ -107,12 +107,13 @@ def test_xsrf_protection_stays_on(app_server, base_url):
 
 
 def test_upload_limit_configured_and_enforced(base_url):
-    """maxUploadSize is set (and matches attention.image's byte limit); the running server
-    refuses a larger upload with 413 before reading it, and accepts a small one."""
+    """maxUploadSize is set, and it is the one number the app checks uploads against
+    (``ui.uploads.max_upload_bytes``: decimal MB, as the browser shows and enforces); the running
+    server refuses a larger upload with 413 before reading it, and accepts a small one."""
     mb = config()["server"]["maxUploadSize"]
     assert isinstance(mb, int) and 1 <= mb <= 200
-    from attention.image import MAX_UPLOAD_BYTES
-    assert MAX_UPLOAD_BYTES == mb * 2**20
+    from ui.uploads import max_upload_bytes
+    assert max_upload_bytes() == mb * 10**6
 
     async def session():
         async with Session(base_url, "home") as s:
