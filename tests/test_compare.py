@@ -1,17 +1,16 @@
-"""Compare page: metrics against hand-computed values, and the page in AppTest
-(defaults on a real sentence, widget changes, the tiny example, share links)."""
+"""Compare page: metrics against hand-computed values, and the page in AppTest (defaults on a real
+sentence, widget changes, the tiny example, share links and old links, issue 15's two bugs)."""
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from tests.plotly_utils import run_page, trace_array
 
 from attention import attend
-from attention import tutorial as T
+from attention.tutorial import compare_metrics
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
 LN2 = math.log(2)
@@ -22,7 +21,7 @@ X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 # ------------------------------------------------------------------ metrics by hand
 def one(p, ref):
     """Metrics of a single-row distribution p against a single-row reference."""
-    return T.compare_metrics([np.array([ref], float), np.array([p], float)])[1]
+    return compare_metrics([np.array([ref], float), np.array([p], float)])[1]
 
 
 def test_metrics_by_hand():
@@ -43,19 +42,19 @@ def test_metrics_by_hand():
 def test_metrics_are_plain_means_over_query_rows():
     ref = np.array([[0.5, 0.5], [0.5, 0.5]])
     p = np.array([[1.0, 0.0], [0.5, 0.5]])
-    ms = T.compare_metrics([ref, p])
+    ms = compare_metrics([ref, p])
     assert ms[1].entropy == pytest.approx(LN2 / 2)                    # (0 + ln 2) / 2
     assert ms[1].sparsity == pytest.approx(0.75)                      # (1/2 + 2/2) / 2
     assert ms[1].kl == pytest.approx(LN2 / 2)                         # (ln 2 + 0) / 2
     assert ms[0].kl == 0 and ms[0].js == 0
     # local-p rows (sum < 1) are divided by their sum first; empty rows are left out
     lp = np.array([[0.2, 0.2], [0.0, 0.0]])
-    ms = T.compare_metrics([lp, lp])
+    ms = compare_metrics([lp, lp])
     assert ms[0].entropy == pytest.approx(LN2) and ms[0].rows_used == 1
 
 
 # ------------------------------------------------------------------ the page
-def page(**query) -> AppTest:
+def page(**query):
     return run_page(PAGE, 90, **query)
 
 
@@ -70,6 +69,16 @@ def metrics(at) -> np.ndarray:
 def shown(r) -> np.ndarray:
     """What a heatmap shows: weights, blank (nan) outside the scope."""
     return np.where(r.mask.numpy(), r.weights[0].numpy(), np.nan)
+
+
+def tiny(**options) -> np.ndarray:
+    """The tiny example's weights ``(3, 3)`` under ``options`` (dot score, as the page uses)."""
+    q = torch.tensor(X)
+    return attend(q, q, q, score="dot", **options).weights[0].numpy()
+
+
+def url(at) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +101,7 @@ def test_default_sentence_four_variants(layer1):
     W = [r.weights[0].double().numpy() for r in core]
     np.testing.assert_allclose(z(at, "diff"), W[0] - W[1], atol=1e-5)
     got = metrics(at)
-    want = T.compare_metrics(W)
+    want = compare_metrics(W)
     np.testing.assert_allclose(got, [[m.entropy, m.sparsity, m.kl, m.js] for m in want], atol=1e-5)
     assert got[0, 2] == 0 and got[0, 3] == 0 and np.isfinite(got).all()   # soft global: no zeros
     assert got[1, 0] == 0 and got[1, 1] == pytest.approx(1 / 16)         # hard: one of 16 keys
@@ -100,7 +109,7 @@ def test_default_sentence_four_variants(layer1):
 
 
 def test_tiny_example_infinite_kl_explained():
-    at = page(src="tiny", type1="hard")
+    at = page(input="tiny", normalization1="hard")
     np.testing.assert_array_equal(z(at, "heat1"), np.eye(3))          # ties: first wins
     np.testing.assert_allclose(z(at, "heat3"), [[e / (2 * e + 1), 1 / (2 * e + 1), e / (2 * e + 1)],
                                                 [1 / (1 + 2 * e), e / (1 + 2 * e), e / (1 + 2 * e)],
@@ -119,13 +128,13 @@ def test_tiny_example_infinite_kl_explained():
 
 
 def test_widgets_variants_and_difference_pair():
-    at = page(src="tiny")
-    at.selectbox(key="type2").set_value("sparsemax").run()
+    at = page(input="tiny")
+    at.selectbox(key="normalization2").set_value("sparsemax").run()
     at.selectbox(key="scope3").set_value("causal").run()
-    at.slider(key="T1").set_value(0.5).run()
+    at.slider(key="temperature1").set_value(0.5).run()
     q = torch.tensor(X)
-    v1 = attend(q, q, q, score="dot", temperature=0.5).weights[0].numpy()
-    v2 = attend(q, q, q, score="dot", normalization="sparsemax").weights[0].numpy()
+    v1 = tiny(temperature=0.5)
+    v2 = tiny(normalization="sparsemax")
     v3 = attend(q, q, q, score="dot", scope="causal")
     np.testing.assert_allclose(z(at, "heat1"), v1, atol=1e-6)
     np.testing.assert_allclose(z(at, "heat2"), v2, atol=1e-6)
@@ -135,21 +144,20 @@ def test_widgets_variants_and_difference_pair():
     at.selectbox(key="a").set_value(3).run()
     at.selectbox(key="b").set_value(1).run()
     np.testing.assert_allclose(z(at, "diff"), v3.weights[0].numpy() - v1, atol=1e-6)
-    at.slider(key="nv").set_value(2).run()                            # A = V3 no longer exists
+    at.slider(key="variants").set_value(2).run()                      # A = V3 no longer exists
     assert not at.exception and len(at.get("plotly_chart")) == 3
     assert at.selectbox(key="a").value == 1 and metrics(at).shape == (2, 4)
 
 
 def test_share_link_and_hostile_values():
-    at = page(src="tiny", type2="sampled", seed="7", w3="1", nv="abc", scope4="<b>x</b>",
-              a="9", T1="1e999")
+    at = page(input="tiny", normalization2="hard_sampled", seed="7", window3="1", variants="abc",
+              scope4="<b>x</b>", a="9", temperature1="1e999")
     notes = " ".join(w.value for w in at.warning)
-    for key in ("nv", "scope4", "a", "T1"):
+    for key in ("variants", "scope4", "a", "temperature1"):
         assert f"`{key}`" in notes, key
-    assert len(at.get("plotly_chart")) == 5                           # nv fell back to 4
+    assert len(at.get("plotly_chart")) == 5                           # variants fell back to 4
+    np.testing.assert_array_equal(z(at, "heat2"), tiny(normalization="hard_sampled", seed=7))
     q = torch.tensor(X)
-    sampled = attend(q, q, q, score="dot", normalization="hard_sampled", seed=7).weights[0].numpy()
-    np.testing.assert_array_equal(z(at, "heat2"), sampled)
     local1 = attend(q, q, q, score="dot", scope="local", window=1)
     np.testing.assert_allclose(z(at, "heat3"), shown(local1), atol=1e-6, equal_nan=True)
     # and a sentence that is only whitespace gets a clear message, not an error
@@ -157,3 +165,72 @@ def test_share_link_and_hostile_values():
     assert any("`text`" in w.value and "is empty" in w.value for w in at.warning)
     at.text_area(key="text").set_value(" \n ").run()
     assert not at.exception and any("Type a sentence" in i.value for i in at.info)
+
+
+def test_old_share_link_keys_and_values_still_work():
+    """Links made before the rename (src=, nv=, type2=sampled, w3=, T1=) open the same view, with
+    no notice; the address is rewritten with the new names and values."""
+    at = page(src="tiny", nv="3", type2="sampled", seed="7", w3="1", T1="0.5")
+    assert not at.warning, [w.value for w in at.warning]
+    s = at.session_state
+    assert (s["input"], s["variants"], s["normalization2"], s["window3"], s["temperature1"]) == \
+        ("tiny", 3, "hard_sampled", 1, 0.5)
+    assert len(at.get("plotly_chart")) == 4                           # 3 variants + A − B
+    np.testing.assert_allclose(z(at, "heat1"), tiny(temperature=0.5), atol=1e-6)
+    np.testing.assert_array_equal(z(at, "heat2"), tiny(normalization="hard_sampled", seed=7))
+    q = torch.tensor(X)
+    np.testing.assert_allclose(z(at, "heat3"), shown(attend(q, q, q, score="dot", scope="local", window=1)),
+                               atol=1e-6, equal_nan=True)
+    assert url(at) == {"input": "tiny", "variants": "3", "normalization2": "hard_sampled", "seed": "7",
+                       "window3": "1", "temperature1": "0.5"}
+
+
+# ------------------------------------------------------------------ issue 15
+def choice_labels(at) -> dict:
+    """Every select box's and radio's option labels, by key."""
+    return {w.key: list(w.options) for w in list(at.selectbox) + list(at.radio) if w.key}
+
+
+def test_issue15_1_pair_labels_stay_put_when_a_variant_changes():
+    """Issue 15 item 1: V1's type -> Sparsemax, then V2's type -> Soft crashed the difference
+    (TypeError): A / B were labelled with the variants' descriptions, and Streamlit 1.67 keeps a
+    select box's value as its label, so a changed description made A a stale string.  The
+    labels of every choice stay the same now, and A − B is still V1 − V2."""
+    at = page(input="tiny")
+    before = choice_labels(at)
+    assert before["a"] == before["b"] == ["V1", "V2", "V3", "V4"]
+    at.selectbox(key="normalization1").set_value("sparsemax").run()
+    assert choice_labels(at) == before
+    at.selectbox(key="normalization2").set_value("soft").run()
+    assert not at.error and choice_labels(at) == before
+    assert (at.session_state["a"], at.session_state["b"]) == (1, 2)
+    np.testing.assert_allclose(z(at, "diff"), tiny(normalization="sparsemax") - tiny(), atol=1e-6)
+    for key, value in (("scope3", "causal"), ("temperature4", 0.5), ("window4", 1)):
+        (at.slider if key[0] in "tw" else at.selectbox)(key=key).set_value(value).run()
+        assert not at.error and choice_labels(at) == before, key
+    assert url(at) == {"input": "tiny", "normalization1": "sparsemax", "normalization2": "soft",
+                       "scope3": "causal", "temperature4": "0.5", "window4": "1"}
+
+
+def test_issue15_2_emptying_the_text_keeps_every_widget_and_value():
+    """Issue 15 item 2: after the sentence was emptied, the page stopped before drawing its
+    widgets (st.stop), Streamlit dropped their state, and the next sentence came back with
+    2 variants, then "A and B are the same variant", then a TypeError.  Now every widget is
+    drawn while the text is empty, and keeps its value; the URL keeps describing the view."""
+    at = page()
+    at.slider(key="variants").set_value(3).run()
+    at.selectbox(key="normalization2").set_value("sparsemax").run()
+    at.selectbox(key="b").set_value(3).run()
+    at.text_area(key="text").set_value("").run()
+    assert not at.exception and any("Type a sentence" in i.value for i in at.info)
+    assert at.slider(key="variants").value == 3                        # drawn, value kept
+    assert at.selectbox(key="normalization2").value == "sparsemax"
+    assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == (1, 3)
+    assert url(at) == {"text": "", "variants": "3", "normalization2": "sparsemax", "b": "3"}
+    for sentence in ("The cat sat on the mat.", "The dog sat on the mat.", "The dog ran on the mat."):
+        at.text_area(key="text").set_value(sentence).run()
+        assert not at.exception and not at.error, sentence
+        assert not any("same variant" in i.value for i in at.info), sentence
+        assert len(at.get("plotly_chart")) == 4                        # 3 variants + A − B
+        assert url(at) == {"text": sentence, "variants": "3", "normalization2": "sparsemax", "b": "3"}
+        assert (at.session_state["a"], at.session_state["b"]) == (1, 3)

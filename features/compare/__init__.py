@@ -1,0 +1,1 @@
+"""The Compare page: one input, 2-4 attention variants side by side, their difference and metrics."""

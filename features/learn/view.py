@@ -1,0 +1,110 @@
+"""Learn page layout, the interactive part: X and W_a on top, the mechanism beside the charts of
+the scores and weights, then the four steps as tables and one row worked out by hand."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui import charts, params as P
+
+from . import figures as FG
+from .compute import Steps, resize
+from .editor import matrix_editor, reset, show_matrix
+from .formulas import (SELF_NORMALIZATION_LATEX, SELF_OUTPUT_LATEX, SELF_SCOPE_LATEX,
+                       SELF_SCORE_LATEX, names, row_arithmetic)
+from .snippet import run_circulated
+from .state import BY, MAX_FEATURES, MAX_TOKENS, format_matrix
+
+
+def _resize() -> None:
+    s = st.session_state
+    n, d = int(s.n_tokens), int(s.n_features)
+    s.X = format_matrix(resize(BY["X"].matrix(s.X), n, d))
+    s.W_a = format_matrix(resize(BY["W_a"].matrix(s.W_a), d, d, "identity"))
+    s.row = min(s.row, n)
+
+
+def matrices_row() -> tuple[np.ndarray, np.ndarray]:
+    """The X and W_a editors side by side with their sizes; returns ``(X (n, d), W_a (d, d))``."""
+    s = st.session_state
+    n, d = BY["X"].matrix(s.X).shape
+    s.n_tokens, s.n_features = n, d
+    a, b, c = st.columns([1.25, 1.25, 1], gap="medium")
+    with a:
+        st.markdown("**X** (one row per token)")
+        X = matrix_editor(BY["X"], names("x", n), names("f", d))
+    with b:
+        st.markdown("**W_a**" + (" (not used by the dot score)" if s.score == "dot" else ""))
+        W_a = matrix_editor(BY["W_a"], names("f", d), names("f", d), disabled=s.score == "dot")
+    with c:
+        n_col, d_col = st.columns(2)
+        n_col.number_input("Tokens n", 2, MAX_TOKENS, key="n_tokens", on_change=_resize)
+        d_col.number_input("Features d", 1, MAX_FEATURES, key="n_features", on_change=_resize)
+        st.button("Reset to the tiny example", key="reset", icon=":material/restart_alt:",
+                  on_click=reset, args=(BY["X"], BY["W_a"]), width="stretch")
+    return X, W_a
+
+
+def controls() -> None:
+    """The mechanism, one click away beside the charts."""
+    s = st.session_state
+    P.widget(BY["score"])
+    P.widget(BY["scope"], radio="vertical")
+    P.widget(BY["normalization"], radio="vertical")
+    P.widget(BY["window"], disabled=s.scope != "local")
+    P.widget(BY["temperature"], disabled=s.normalization == "hard")
+
+
+def step_charts(r: Steps, colorscale: str) -> None:
+    """Scores E and weights A side by side, then the formulas of this view."""
+    labels = names("x", r.X.shape[0])
+    a, b = st.columns(2)
+    with a:
+        charts.plot(FG.scores_heatmap(r.scores, labels, title="1 · Scores E", colorscale=colorscale),
+                    key="chart_scores", name=f"learn_scores_{r.score}")
+    with b:
+        charts.plot(FG.weights_heatmap(r.weights, r.mask, labels, title="3 · Weights A",
+                                       colorscale=colorscale),
+                    key="chart_weights", name=f"learn_weights_{r.score}_{r.scope}_{r.normalization}")
+    st.caption("Row i = query xᵢ, column j = key xⱼ. Blank weights: j is outside S(i) "
+               "(step 2, the mask); every row of A sums to 1 over its scope.")
+    for tex in (SELF_SCORE_LATEX[r.score], SELF_SCOPE_LATEX[r.scope],
+                SELF_NORMALIZATION_LATEX[r.normalization], SELF_OUTPUT_LATEX):
+        st.latex(tex)
+    n, d = r.X.shape
+    st.caption(f"n = {n}, d = {d}" + (f", w = {r.window}" if r.scope == "local" else "")
+               + (f", T = {r.temperature:g}" if r.normalization == "soft" else "") + ".")
+
+
+def step_tables(r: Steps) -> None:
+    """The four steps as tables (full precision, CSV / JSON), two by two."""
+    toks, feats = names("x", r.X.shape[0]), names("f", r.X.shape[1])
+    st.subheader("The four steps, every number")
+    c1, c2 = st.columns(2)
+    with c1:
+        show_matrix(r.scores, toks, toks, name="scores", key="m_scores",
+                    caption="1. Scores E: row i = query xᵢ, column j = key xⱼ.")
+    with c2:
+        show_matrix(r.mask, toks, toks, name="mask", key="m_mask",
+                    caption="2. Mask: ticked = j is in S(i), xᵢ may attend to xⱼ.")
+    with c1:
+        show_matrix(r.weights, toks, toks, name="weights", key="m_weights",
+                    caption="3. Weights A: each row sums to 1 over its scope.")
+    with c2:
+        show_matrix(r.output, toks, feats, name="output", key="m_output",
+                    caption="4. Output C = A·X: row i = Σⱼ αᵢⱼ xⱼ.")
+
+
+def by_hand(r: Steps) -> None:
+    """One row recomputed in words, and what the circulated snippet does with this X."""
+    s = st.session_state
+    n, d = r.X.shape
+    s.row = min(s.row, n)
+    st.columns([1, 3])[0].selectbox(BY["row"].label, list(range(1, n + 1)), key="row",
+                                    format_func=lambda i: f"x{i}")
+    st.markdown(row_arithmetic(r, s.row - 1, names("x", n)))
+    circ = run_circulated(r.X, r.W_a if r.score != "dot" else np.eye(d))
+    st.caption("The circulated snippet (below) on this X: " + (
+        f"{circ.error_type} ({circ.X_shape} @ {circ.X_shape} cannot multiply)." if circ.error else
+        f"it runs because n = d = {n}, but its weights are still softmax over features, not tokens."))
+
