@@ -5,8 +5,8 @@
 same file as the router script for every session).  The App's lifespan hook calls
 :func:`lifespan`, which starts one background thread that imports torch and the pages' modules
 and loads the models, so the first visitor's script run finds them in ``sys.modules`` and in
-``st.cache_resource`` instead of paying ~1-3 s for them.  The server answers health checks
-while the thread runs; a failure is logged and changes nothing else.
+``st.cache_resource`` instead of paying ~1-3 s for them.  The server starts serving (and
+answers health checks) when the warm-up is done; a failure is logged and changes nothing else.
 """
 from __future__ import annotations
 
@@ -58,11 +58,16 @@ def warm(modules: Sequence[str], calls: Sequence[str] = ()) -> None:
 
 
 def lifespan(modules: Sequence[str], calls: Sequence[str] = ()):
-    """An ``st.App`` lifespan that runs :func:`warm` in a daemon thread at server start."""
+    """An ``st.App`` lifespan that runs :func:`warm` at server start, before the server takes
+    its first request: ``/_stcore/health`` (a load balancer's or Kubernetes' readiness probe)
+    answers once the models are loaded, so no visitor ever waits for them.  Run in a worker
+    thread (``asyncio.to_thread``) so the event loop stays free."""
     @asynccontextmanager
     async def _lifespan(_app):
+        import asyncio
         t = threading.Thread(target=warm, args=(modules, calls), name="warmup", daemon=True)
         _THREAD.append(t)
         t.start()
+        await asyncio.to_thread(t.join)
         yield
     return _lifespan
