@@ -1,5 +1,12 @@
-"""The load test drives the same live server as tests/e2e (one per pytest session), with
-the websocket client in tests/e2e/stclient.py.  Every test here is marked ``e2e``."""
+"""Load and deployment tests over Streamlit's websocket (the client in tests/e2e/stclient.py,
+extended in classroom.py):
+
+* test_classroom.py: a short classroom run against the same live server as tests/e2e (one per
+  pytest session, ``load_server``);
+* test_replicas.py: scripts/serve.sh with 2 replicas behind nginx (its own processes, started
+  and stopped by the module).
+
+Every test here is marked ``e2e``."""
 from __future__ import annotations
 
 import sys
