@@ -47,7 +47,8 @@ class Prefs:
 def setup(page: str, title: str, caption: Optional[str] = None) -> Prefs:
     """First call of every page: router check, the shared sidebar preferences, the title.
 
-    Self-contained (it works whether or not ``app.py`` ran first; see DESIGN.md's AppTest trap).
+    Self-contained: it works whether or not ``app.py`` ran first (the legacy pages/ trap: see
+    ``ui/router.py``).
     """
     warmup.wait()
     ensure_router()
