@@ -144,7 +144,7 @@ def _as_tensor(name: str, x) -> torch.Tensor:
         raise ValueError(f"{name} is empty (shape {tuple(t.shape)}); need n >= 1 and d >= 1")
     # One reduction instead of an element-wise bool tensor: a sum is finite unless some
     # element is NaN/inf (or the sum overflows, which the exact check below then clears).
-    if not math.isfinite(float(t.sum())) and not bool(torch.isfinite(t).all()):
+    if not math.isfinite(float(t.detach().sum())) and not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} contains NaN or infinity")
     return t
 

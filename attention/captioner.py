@@ -1,0 +1,318 @@
+"""Show, Attend and Tell (Xu et al. 2015) on handwritten digit strings.
+
+A small CNN turns a ``32 x 96`` image into a ``4 x 12`` grid of feature vectors
+``a_i`` (``i = row * 12 + col``); a GRU decoder emits one digit per step and, at every
+step, attends over the grid through :func:`attention.attend`:
+
+    alpha_t = attend(h_{t-1}, a)          # (B, 1, 48) weights over the cells
+    z_t     = sum_i alpha_ti a_i          # context
+    h_t     = GRU([E y_{t-1}, z_t], h_{t-1})
+    p(y_t)  = softmax(L_o tanh(L_h h_t + L_z z_t + E y_{t-1}))
+
+Scores are Bahdanau's additive ``e_ti = v^T tanh(W1 h_{t-1} + W2 a_i)``.  One class,
+three attention variants (``CaptionConfig.variant``):
+
+* ``soft``:  ``normalization="soft"``, global scope: alpha = softmax(e).
+* ``hard``:  stochastic hard attention.  Training samples ONE cell per step,
+  ``s_t ~ Multinomial(alpha_t)`` (``normalization="hard_sampled"``), and learns the
+  attention by REINFORCE with a moving-average baseline and an entropy bonus, using
+  ``result.probs`` (the soft alpha the one-hot was drawn from) for ``log p(s_t)``.
+  Test time: the arg-max cell (``normalization="hard"``); :meth:`Captioner.decode`
+  with ``sample=True`` draws seeded samples instead.
+* ``local``: 2-D local-p.  A predicted centre ``p_t = (h-1, w-1) * sigmoid(v_p^T tanh(W_p h_{t-1}))``
+  (row, col) is passed as ``positions`` with ``scope="local_p", grid=(4, 12), window=D``:
+  attention is the softmax over the cells within Chebyshev distance D of p_t, times the
+  Gaussian ``exp(-|cell - p_t|^2 / (2 (D/2)^2))`` (Luong's local-p on a grid), so cells
+  outside the window get exactly 0 and a row sums to at most 1.
+
+The doubly-stochastic regularizer of Xu et al. (``lambda sum_i (1 - sum_t alpha_ti)^2``)
+is NOT used: the grid has 48 cells, a caption at most 7 steps, and most cells are
+blank background, so asking every cell to receive a total attention of 1 contradicts
+the task.
+
+Every map the decoder returns is ``result.weights`` of the very ``attend`` call that
+made the context used for that step.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .functional import AttentionResult, attend
+
+VARIANTS = ("soft", "hard", "local")
+N_DIGITS = 10
+END = 10            # token "end of string"
+START = 11          # input token of the first step (never emitted)
+N_OUT = 11          # 10 digits + END
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "caption"
+
+
+@dataclass(frozen=True)
+class CaptionConfig:
+    """Architecture (stored in the JSON card; :func:`load` rebuilds the model from it)."""
+    variant: str = "soft"
+    img: tuple[int, int] = (32, 96)        # input (H, W)
+    grid: tuple[int, int] = (4, 12)        # feature grid (h, w) = img / 8
+    channels: tuple[int, ...] = (32, 64, 64, 96)
+    d_feat: int = 96                       # D: feature size of a cell
+    d_emb: int = 32
+    d_hid: int = 128
+    d_att: int = 64
+    window: int = 2                        # local: D (Chebyshev radius, Gaussian sigma = D/2)
+    max_steps: int = 7                     # 6 digits + END
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}; got {self.variant!r}")
+
+
+@dataclass
+class Decoded:
+    """Greedy decoding of a batch (T = steps run, N = h*w cells).
+
+    tokens:     ``(B, T)`` int64: digits 0..9, END = 10, -1 after END.
+    lengths:    ``(B,)`` digits emitted before END (max_steps if END never came).
+    finished:   ``(B,)`` bool: END was emitted.
+    weights:    ``(B, T, N)`` the attention weights used at each step.
+    scores:     ``(B, T, N)`` raw scores e_ti.
+    probs:      ``(B, T, 11)`` softmax over the output tokens.
+    confidence: ``(B, T)`` probability of the emitted token.
+    centres:    ``(B, T, 2)`` local: the window centres (row, col); else None.
+    cells:      ``(B, T)`` hard: the attended cell (arg-max or sampled); else None.
+    attn_probs: ``(B, T, N)`` hard: the soft distribution the cell is taken from; else None.
+    mask:       ``(B, T, N)`` bool, the cells in scope (all True for soft and hard).
+    gaussian:   ``(B, T, N)`` local: the Gaussian factor ``exp(-|cell - p_t|^2 / 2 (D/2)^2)``; else None.
+    """
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    finished: torch.Tensor
+    weights: torch.Tensor
+    scores: torch.Tensor
+    probs: torch.Tensor
+    confidence: torch.Tensor
+    centres: Optional[torch.Tensor] = None
+    cells: Optional[torch.Tensor] = None
+    attn_probs: Optional[torch.Tensor] = None
+    mask: Optional[torch.Tensor] = None
+    gaussian: Optional[torch.Tensor] = None
+
+    def caption(self, b: int = 0) -> str:
+        """Digits of item ``b`` separated by spaces, e.g. ``"2 0 2 6"``."""
+        return " ".join(str(int(t)) for t in self.tokens[b, : int(self.lengths[b])])
+
+
+class Captioner(nn.Module):
+    """CNN encoder + attending GRU decoder.  See the module docstring."""
+
+    def __init__(self, cfg: CaptionConfig = CaptionConfig()):
+        super().__init__()
+        self.cfg = cfg
+        # conv3x3 stride 2 + pool -> 8x24, conv + pool -> 4x12, two more convs at 4x12
+        # (receptive field 49 px, a cell is 8x8 px), then a 1x1 conv to D.
+        layers, cin = [], 1
+        for i, cout in enumerate(cfg.channels):
+            layers += [nn.Conv2d(cin, cout, 3, stride=2 if i == 0 else 1, padding=1, bias=False),
+                       nn.BatchNorm2d(cout), nn.ReLU()]
+            if i < 2:
+                layers.append(nn.MaxPool2d(2))                   # 16x48 -> 8x24 -> 4x12
+            cin = cout
+        layers += [nn.Conv2d(cin, cfg.d_feat, 1)]
+        self.cnn = nn.Sequential(*layers)
+        h, w = cfg.grid
+        self.pos = nn.Parameter(torch.randn(h * w, cfg.d_feat) * 0.1)   # learned cell embedding
+        self.init_h = nn.Linear(cfg.d_feat, cfg.d_hid)
+        self.W1 = nn.Parameter(torch.randn(cfg.d_att, cfg.d_hid) / cfg.d_hid ** 0.5)
+        self.W2 = nn.Parameter(torch.randn(cfg.d_att, cfg.d_feat) / cfg.d_feat ** 0.5)
+        self.v = nn.Parameter(torch.randn(cfg.d_att) / cfg.d_att ** 0.5)
+        if cfg.variant == "local":
+            self.W_p = nn.Linear(cfg.d_hid, cfg.d_att)
+            self.v_p = nn.Linear(cfg.d_att, 2)
+        self.emb = nn.Embedding(START + 1, cfg.d_emb)
+        self.gru = nn.GRUCell(cfg.d_emb + cfg.d_feat, cfg.d_hid)
+        self.L_h = nn.Linear(cfg.d_hid, cfg.d_emb)
+        self.L_z = nn.Linear(cfg.d_feat, cfg.d_emb)
+        self.L_o = nn.Linear(cfg.d_emb, N_OUT)
+
+    # ------------------------------------------------------------ pieces
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """images ``(B, 1, 32, 96)`` (ink = 1) -> cell features ``a`` ``(B, h*w, D)``."""
+        f = self.cnn(images)                                     # (B, D, h, w)
+        B, D, h, w = f.shape
+        return f.flatten(2).transpose(1, 2) + self.pos           # (B, h*w, D)
+
+    def start(self, a: torch.Tensor) -> torch.Tensor:
+        """Initial state ``h_0 = tanh(W mean_i a_i)``: ``(B, N, D) -> (B, d_hid)``."""
+        return torch.tanh(self.init_h(a.mean(1)))
+
+    def centre(self, h: torch.Tensor) -> torch.Tensor:
+        """Local: window centre (row, col) ``(B, 2)`` in ``[0, h-1] x [0, w-1]`` from ``h (B, d_hid)``."""
+        gh, gw = self.cfg.grid
+        span = torch.tensor([gh - 1, gw - 1], dtype=h.dtype)
+        return span * torch.sigmoid(self.v_p(torch.tanh(self.W_p(h))))   # (B, 2)
+
+    def attend_step(self, h: torch.Tensor, a: torch.Tensor, *, sample: bool = False,
+                    seed: int = 0) -> AttentionResult:
+        """One attention step through :func:`attention.attend`.
+
+        h: ``(B, d_hid)`` decoder state; a: ``(B, N, D)`` cells.  The batch is the leading
+        axis of the 3-D inputs: query ``(B, 1, d_hid)``, keys = values = ``a``.
+        Returns the AttentionResult: weights ``(B, 1, N)``, output (context) ``(B, 1, D)``;
+        ``probs`` for hard, ``positions (B, 1, 2)`` and ``gaussian`` for local.
+        ``sample`` (hard only) draws the cell with ``seed`` instead of taking the arg-max.
+        """
+        cfg = self.cfg
+        q = h.unsqueeze(1)                                       # (B, 1, d_hid)
+        kw = dict(score="additive", additive=(self.W1, self.W2, self.v))
+        if cfg.variant == "soft":
+            return attend(q, a, a, **kw)
+        if cfg.variant == "hard":
+            return attend(q, a, a, normalization="hard_sampled" if sample else "hard",
+                          seed=int(seed), **kw)
+        p = self.centre(h).unsqueeze(1)                          # (B, 1, 2)
+        return attend(q, a, a, scope="local_p", grid=cfg.grid, window=cfg.window,
+                      positions=p, **kw)
+
+    def step_out(self, h: torch.Tensor, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        """Deep output: logits ``(B, 11)`` from h ``(B, d_hid)``, z ``(B, D)``, E y ``(B, d_emb)``."""
+        return self.L_o(torch.tanh(self.L_h(h) + self.L_z(z) + e))
+
+    # ------------------------------------------------------------ training pass
+    def forward(self, images: torch.Tensor, targets: torch.Tensor, *, sample_seed: Optional[int] = None,
+                expected: Optional[torch.Tensor] = None):
+        """Teacher-forced pass.
+
+        images: ``(B, 1, 32, 96)``; targets ``(B, T)`` int64 (digits, END, then any padding).
+        ``sample_seed`` (hard, training): sample cells with seeds ``sample_seed * 64 + t``.
+        ``expected`` (hard, training): ``(B,)`` bool, images whose context is the expected
+        one ``sum_i alpha_i a_i`` (``result.probs @ a``) instead of the sampled cell -- Xu et
+        al.'s variance reduction ("with probability 0.5 ... set the sampled attention
+        location to its expected value").
+        Returns logits ``(B, T, 11)``, weights ``(B, T, N)`` and, for hard, the sampled
+        cells' log-probabilities ``(B, T)`` and the entropies of alpha ``(B, T)``.
+        """
+        a = self.encode(images)                                  # (B, N, D)
+        h = self.start(a)                                        # (B, d_hid)
+        B, T = targets.shape
+        prev = torch.full((B,), START, dtype=torch.long)
+        logits, weights, logp, ent = [], [], [], []
+        for t in range(T):
+            r = self.attend_step(h, a, sample=sample_seed is not None,
+                                 seed=0 if sample_seed is None else sample_seed * 64 + t)
+            z = r.output[:, 0]                                   # (B, D)
+            if expected is not None and r.probs is not None:
+                z_exp = (r.probs @ a)[:, 0]                      # (B, D) expected context
+                z = torch.where(expected[:, None], z_exp, z)
+            e = self.emb(prev)                                   # (B, d_emb)
+            h = self.gru(torch.cat([e, z], -1), h)               # (B, d_hid)
+            logits.append(self.step_out(h, z, e))
+            weights.append(r.weights[:, 0])
+            if r.probs is not None:
+                pr = r.probs[:, 0]                               # (B, N)
+                logp.append((pr.clamp_min(1e-12).log() * r.weights[:, 0]).sum(-1))   # log p(s_t)
+                ent.append(-(pr * pr.clamp_min(1e-12).log()).sum(-1))
+            prev = targets[:, t].clamp(0, END)
+        out = {"logits": torch.stack(logits, 1), "weights": torch.stack(weights, 1)}
+        if logp:
+            out["logp"] = torch.stack(logp, 1)
+            out["entropy"] = torch.stack(ent, 1)
+        return out
+
+    # ------------------------------------------------------------ greedy decoding
+    @torch.no_grad()
+    def decode(self, images: torch.Tensor, *, sample: bool = False, seed: int = 0,
+               max_steps: Optional[int] = None) -> Decoded:
+        """Greedy decoding (the most probable token each step) of ``images (B, 1, 32, 96)``.
+
+        Hard attention takes the arg-max cell, or with ``sample=True`` a cell drawn from
+        alpha_t with seed ``seed * 64 + t`` (same seed, same samples).
+        Returns :class:`Decoded`; ``weights[b, t]`` is exactly the ``attend`` result used.
+        """
+        was = self.training
+        self.eval()
+        T = max_steps or self.cfg.max_steps
+        a = self.encode(images)                                  # (B, N, D)
+        h = self.start(a)
+        B = a.shape[0]
+        prev = torch.full((B,), START, dtype=torch.long)
+        alive = torch.ones(B, dtype=torch.bool)
+        lengths = torch.zeros(B, dtype=torch.long)
+        rec = {k: [] for k in ("tokens", "weights", "scores", "probs", "centres", "cells", "ap",
+                               "mask", "gauss")}
+        for t in range(T):
+            r = self.attend_step(h, a, sample=sample, seed=seed * 64 + t)
+            z = r.output[:, 0]                                   # (B, D)
+            e = self.emb(prev)
+            h = self.gru(torch.cat([e, z], -1), h)
+            p = F.softmax(self.step_out(h, z, e), -1)            # (B, 11)
+            tok = p.argmax(-1)                                   # (B,)
+            rec["tokens"].append(torch.where(alive, tok, torch.full_like(tok, -1)))
+            rec["weights"].append(r.weights[:, 0])
+            rec["scores"].append(r.scores[:, 0])
+            rec["probs"].append(p)
+            rec["mask"].append(r.mask.expand(B, 1, -1)[:, 0] if r.mask.ndim == 3
+                               else r.mask.expand(B, -1))              # (B, N)
+            if r.positions is not None:
+                rec["centres"].append(r.positions[:, 0])
+                rec["gauss"].append(r.gaussian[:, 0])
+            if r.probs is not None:
+                rec["cells"].append(r.weights[:, 0].argmax(-1))
+                rec["ap"].append(r.probs[:, 0])
+            lengths += (alive & (tok != END)).long()
+            alive = alive & (tok != END)
+            prev = tok
+            if not alive.any():
+                break
+        self.train(was)
+        tokens = torch.stack(rec["tokens"], 1)                  # (B, T)
+        probs = torch.stack(rec["probs"], 1)                    # (B, T, 11)
+        conf = probs.gather(-1, tokens.clamp_min(0).unsqueeze(-1))[..., 0]   # (B, T)
+        st = lambda k: torch.stack(rec[k], 1) if rec[k] else None          # noqa: E731
+        return Decoded(tokens=tokens, lengths=lengths, finished=~alive,
+                       weights=torch.stack(rec["weights"], 1), scores=torch.stack(rec["scores"], 1),
+                       probs=probs, confidence=conf, centres=st("centres"), cells=st("cells"),
+                       attn_probs=st("ap"), mask=st("mask"), gaussian=st("gauss"))
+
+
+# ------------------------------------------------------------------ targets & saving
+def targets_from(digits: torch.Tensor, lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """Decoder targets ``(B, T)``: the digits, END, then -1 (ignored).
+
+    digits: ``(B, L)`` padded with -1; lengths ``(B,)``.
+    """
+    B, L = digits.shape
+    out = torch.full((B, T), -1, dtype=torch.long)
+    out[:, :L] = digits[:, :T]
+    out[torch.arange(B), lengths] = END
+    return out
+
+
+def card_path(variant: str, root: Optional[Path] = None) -> tuple[Path, Path]:
+    """``(weights .safetensors, card .json)`` paths of a variant."""
+    d = Path(root) if root is not None else WEIGHTS_DIR
+    return d / f"{variant}.safetensors", d / f"{variant}.json"
+
+
+def load(variant: str, root: Optional[Path] = None) -> tuple[Captioner, dict]:
+    """The shipped model of ``variant`` (eval mode) and its JSON card, read offline."""
+    from safetensors.torch import load_file
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}")
+    wpath, cpath = card_path(variant, root)
+    card = json.loads(cpath.read_text())
+    cfg = card["config"]
+    cfg = CaptionConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
+    model = Captioner(cfg)
+    model.load_state_dict(load_file(str(wpath)))
+    return model.eval(), card
+
+
+def config_dict(cfg: CaptionConfig) -> dict:
+    """JSON-able config."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items()}

@@ -1,0 +1,472 @@
+"""A character-level GRU encoder-decoder whose attention step is :func:`attention.attend`.
+
+Trained by ``python -m training translate`` on date formats ("3. März 2021" -> "2021-03-03");
+one model per attention type (``VARIANTS``), all of this one class.  Shapes: B batch,
+S source length, T target steps, E embedding, He / Hd encoder / decoder hidden size,
+dk = 2 He (bidirectional encoder states = keys = values).
+
+Encoder:  ``x_1..x_S`` -> embeddings -> a *windowed* bidirectional GRU -> ``h̄_s`` ``(B, S, dk)``:
+key s is a forward GRU over characters s-K..s and a backward GRU over s+K..s (K = 3), so each
+key describes its own neighbourhood and nothing else.  With a bidirectional GRU over the whole
+source every key summarizes the whole string, a window placed anywhere can read the year from
+it, and the heatmap stops telling where the information came from: measured here, local-m then
+reached 97.2% exact match (80% on month-first "March 3, 2021") although its window never
+covers the year.  With K = 3 it fails on exactly the inputs it cannot see.
+
+Decoder (two flows, one attention step each, no state from the encoder):
+  * ``flow="bahdanau"`` (Bahdanau et al. 2015): the query is the *previous* state,
+    ``c_t = attend(s_{t-1}, h̄)``, ``s_t = GRU([E y_{t-1}; c_t], s_{t-1})``;
+  * ``flow="luong"`` (Luong et al. 2015): ``h_t = GRU([E y_{t-1}; h̃_{t-1}], h_{t-1})``
+    (*input feeding*: the previous attentional vector ``h̃_{t-1}`` is fed back), then
+    ``c_t = attend(h_t, h̄)``.
+  Both: ``h̃_t = tanh(W_c [c_t; s_t])``, ``p(y_t) = softmax(W_s h̃_t)``.
+
+The decoder starts from a learned constant state, **not** from the encoder's summary, so
+everything it knows about the source passes through the attention step: the weights drawn
+by the page are the only path from the input to the output.
+
+Extras.  *Input feeding* (Luong et al. 2015, sec. 3.3) is used in the Luong flow, and there it
+is necessary, not a refinement: without it the decoder state would see the source only through
+the characters already written (it starts from a constant), so after "2021-" its query -- and
+local-p's p_t -- would be the same for "3. März 2021" and "March 3, 2021".  Bahdanau's flow already feeds ``c_t`` into the
+recurrence.  *No coverage* (Tu et al. 2016): coverage discourages reading a position twice,
+but here one position legitimately serves several outputs (the day "3" gives "0" and "3").
+
+Variants (:data:`VARIANTS`), all through ``attend(query (B, 1, Hd), keys (B, S, dk), mask=padding)``:
+
+===========  ==========  =========================================================
+variant      score       scope / normalization
+===========  ==========  =========================================================
+bahdanau     additive    global, soft  (``v^T tanh(W1 s_{t-1} + W2 h̄_s)``)
+luong        general     global, soft  (``h_t^T W_a h̄_s``)
+local_m      general     ``local``, window D, centre ``c_t = min(t, S_b - 1)`` (monotonic)
+local_p      general     ``local_p``, window D, ``p_t = (S_b - 1) sigmoid(v_p^T tanh(W_p h_t))``
+                          (Luong eq. 9, S_b = this source's length, 0-based), Gaussian
+                          sigma = D/2 (eq. 10) applied by ``attend``
+hard         general     global; training: ``hard_sampled`` (one key drawn from softmax,
+                          REINFORCE); test: ``hard`` (arg-max) or seeded sampling
+===========  ==========  =========================================================
+
+local-m's centre is clamped to the last source character (Luong: ``p_t = t``) so that a step
+past the end of a short source still sees its last D + 1 characters, and so that a batch padded
+to a longer length decodes exactly like a single input.
+
+Decoding: :meth:`Seq2Seq.translate` (greedy, or beam search of width 1-5) returns a
+:class:`Decoding` with the per-step weights ``(T_out, S)`` of the very ``attend`` calls that made
+the contexts, their scores, masks, centres, Gaussians and the token probabilities.
+:func:`load` / :func:`from_files` read ``weights/translate/<variant>.safetensors`` + ``.json``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+from .functional import AttentionResult, attend
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "translate"
+
+#: variant -> attention options (the rest of the architecture is shared).
+VARIANTS: dict[str, dict] = {
+    "bahdanau": dict(score="additive", scope="global", flow="bahdanau"),
+    "luong": dict(score="general", scope="global", flow="luong"),
+    "local_m": dict(score="general", scope="local", flow="luong"),
+    "local_p": dict(score="general", scope="local_p", flow="luong"),
+    "hard": dict(score="general", scope="global", flow="luong", hard=True),
+}
+PAD, BOS, EOS = 0, 1, 2
+SPECIALS = ("<pad>", "<s>", "</s>")
+MAX_BEAM = 5
+
+
+def normalize_text(text: str) -> str:
+    """The models' input normalization: Unicode NFKC, white-space runs -> one space, stripped."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+@dataclass(frozen=True)
+class Config:
+    """Architecture + vocabularies (stored in the JSON card; :func:`from_files` rebuilds from it)."""
+    variant: str
+    src_chars: str                 # source vocabulary (ids 1..len; 0 = padding)
+    tgt_chars: str = "0123456789-"  # target vocabulary (ids 3..; 0-2 = SPECIALS)
+    max_source_len: int = 40
+    max_target_len: int = 12       # decoding stops after this many steps
+    window: Optional[int] = None   # D for local_m / local_p
+    d_emb: int = 32
+    d_enc: int = 64                # He: per direction
+    d_dec: int = 128               # Hd
+    d_tgt_emb: int = 16
+    d_att: int = 64                # additive score width / local-p W_p rows
+    context: int = 3               # K: key s reads characters s-K..s+K only
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
+        if VARIANTS[self.variant]["scope"] in ("local", "local_p") and self.window is None:
+            raise ValueError(f"variant {self.variant!r} needs window=D")
+
+    @property
+    def options(self) -> dict:
+        return VARIANTS[self.variant]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One decoder step for a batch: the state after it, the logits and the attention used."""
+    state: tuple[torch.Tensor, torch.Tensor]   # (s_t (B, Hd), h̃_t (B, Hd))
+    logits: torch.Tensor                       # (B, V)
+    attn: AttentionResult                      # weights (B, 1, S) etc.
+    query: torch.Tensor                        # (B, Hd) the query given to attend
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """The decoding of one source string (T = steps emitted incl. the end token, S = source chars).
+
+    weights / scores / mask are the ``attend`` results of the steps that made the output
+    (row t: target token t over the source characters).  ``positions``: the window centre per
+    step (local-m ``c_t``, local-p ``p_t``), else None; ``gaussian``: local-p's factor;
+    ``probs``: hard attention's soft distribution the one-hot was taken from.
+    ``token_probs[t]``: p(emitted token t); ``top[t]``: the 3 most likely tokens and their p.
+    ``queries (T, Hd)`` and ``keys (S, dk)`` let anyone recompute a row with ``attend``.
+    """
+    source: str
+    output: str
+    tokens: tuple[str, ...]
+    token_probs: torch.Tensor
+    top: tuple[tuple[tuple[str, float], ...], ...]
+    weights: torch.Tensor
+    scores: torch.Tensor
+    mask: torch.Tensor
+    positions: Optional[torch.Tensor]
+    gaussian: Optional[torch.Tensor]
+    probs: Optional[torch.Tensor]
+    queries: torch.Tensor
+    keys: torch.Tensor
+    log_prob: float
+    finished: bool
+    beam: int
+    attend_options: dict = field(default_factory=dict)
+
+    @property
+    def min_prob(self) -> float:
+        return float(self.token_probs.min()) if len(self.token_probs) else 0.0
+
+
+class Seq2Seq(nn.Module):
+    """Encoder-decoder with one ``attend`` call per decoder step (see the module docstring)."""
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        opt = cfg.options
+        self.src_index = {c: i + 1 for i, c in enumerate(cfg.src_chars)}
+        if len(self.src_index) != len(cfg.src_chars):
+            raise ValueError("src_chars has repeated characters")
+        self.tgt_vocab = SPECIALS + tuple(cfg.tgt_chars)
+        self.tgt_index = {c: i for i, c in enumerate(self.tgt_vocab)}
+        dk, Hd = 2 * cfg.d_enc, cfg.d_dec
+        self.src_emb = nn.Embedding(len(cfg.src_chars) + 1, cfg.d_emb, padding_idx=PAD)
+        self.enc_fwd = nn.GRU(cfg.d_emb, cfg.d_enc, batch_first=True)
+        self.enc_bwd = nn.GRU(cfg.d_emb, cfg.d_enc, batch_first=True)
+        self.tgt_emb = nn.Embedding(len(self.tgt_vocab), cfg.d_tgt_emb)
+        feed = dk if opt["flow"] == "bahdanau" else Hd     # c_t or h̃_{t-1}
+        self.cell = nn.GRUCell(cfg.d_tgt_emb + feed, Hd)
+        self.h0 = nn.Parameter(torch.zeros(Hd))            # learned start state
+        self.W_c = nn.Linear(dk + Hd, Hd)
+        self.W_s = nn.Linear(Hd, len(self.tgt_vocab))
+        if opt["score"] == "additive":
+            self.W1 = nn.Parameter(torch.randn(cfg.d_att, Hd) / math.sqrt(Hd))
+            self.W2 = nn.Parameter(torch.randn(cfg.d_att, dk) / math.sqrt(dk))
+            self.v_a = nn.Parameter(torch.randn(cfg.d_att) / math.sqrt(cfg.d_att))
+        else:
+            self.W_a = nn.Parameter(torch.randn(Hd, dk) / math.sqrt(Hd))
+        if opt["scope"] == "local_p":
+            self.W_p = nn.Parameter(torch.randn(cfg.d_att, Hd) / math.sqrt(Hd))
+            self.v_p = nn.Parameter(torch.randn(cfg.d_att) / math.sqrt(cfg.d_att))
+
+    # ------------------------------------------------------------ input
+    def check_source(self, text: str) -> str:
+        """``normalize_text(text)`` if the model can read it, else a ValueError saying why."""
+        if not isinstance(text, str):
+            raise ValueError(f"the source must be a string; got {type(text).__name__}")
+        s = normalize_text(text)
+        if not s:
+            raise ValueError("the source is empty: type a date, e.g. '3. März 2021'")
+        if len(s) > self.cfg.max_source_len:
+            raise ValueError(f"the source has {len(s)} characters; this model reads at most "
+                             f"{self.cfg.max_source_len} (the longest date it was trained on)")
+        bad = sorted({c for c in s if c not in self.src_index})
+        if bad:
+            shown = ", ".join(repr(c) for c in bad[:10]) + (" ..." if len(bad) > 10 else "")
+            raise ValueError(f"the model was never trained on these characters: {shown}")
+        return s
+
+    def encode_sources(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Checked, padded source ids ``(B, S_max)`` int64 and lengths ``(B,)``."""
+        rows = [[self.src_index[c] for c in self.check_source(t)] for t in texts]
+        lengths = torch.tensor([len(r) for r in rows])
+        ids = torch.full((len(rows), int(lengths.max())), PAD, dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = torch.tensor(r)
+        return ids, lengths
+
+    def encode_targets(self, texts: list[str]) -> torch.Tensor:
+        """Target ids ``(B, T)`` = characters + EOS, padded with PAD."""
+        T = max(len(t) for t in texts) + 1
+        out = torch.full((len(texts), T), PAD, dtype=torch.long)
+        for i, t in enumerate(texts):
+            out[i, :len(t) + 1] = torch.tensor([self.tgt_index[c] for c in t] + [EOS])
+        return out
+
+    # ------------------------------------------------------------ network
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Source ids ``(B, S)`` -> keys = values ``h̄`` ``(B, S, dk)`` (zeros at padding).
+
+        Key s is ``[GRU_f(x_{s-K} .. x_s); GRU_b(x_{s+K} .. x_s)]``: a forward GRU over the K
+        characters before s and s itself, a backward GRU over the K after it, both started
+        from zero, with zero vectors past either end of the source (K = ``cfg.context``).
+        ``lengths`` is not needed (padding embeds to zeros, like the ends) but kept for symmetry.
+        """
+        x = self.src_emb(ids)                                           # (B, S, E)
+        B, S, E = x.shape
+        K = self.cfg.context
+        xp = F.pad(x, (0, 0, K, K))                                     # (B, S+2K, E)
+        win = xp.unfold(1, 2 * K + 1, 1)                                # (B, S, E, 2K+1)
+        win = win.permute(0, 1, 3, 2).reshape(B * S, 2 * K + 1, E)      # (B*S, 2K+1, E)
+        _, hf = self.enc_fwd(win[:, :K + 1])                            # (1, B*S, He)
+        _, hb = self.enc_bwd(win[:, K:].flip(1))                        # (1, B*S, He)
+        h = torch.cat([hf[0], hb[0]], dim=-1).view(B, S, -1)            # (B, S, dk)
+        return h * (ids != PAD).unsqueeze(-1)
+
+    def start(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The start state ``(s_0 (B, Hd), h̃_0 (B, Hd) = 0)``."""
+        s0 = self.h0.unsqueeze(0).expand(batch, -1)                     # (B, Hd)
+        return s0, torch.zeros_like(s0)
+
+    def attend_kwargs(self, normalization: str, seed: int = 0) -> dict:
+        """The options this variant passes to ``attend`` (plus its learned score parameters)."""
+        opt = self.cfg.options
+        kw = dict(score=opt["score"], scope=opt["scope"], normalization=normalization, seed=seed)
+        if opt["scope"] in ("local", "local_p"):
+            kw["window"] = self.cfg.window
+        if opt["score"] == "additive":
+            kw["additive"] = (self.W1, self.W2, self.v_a)
+        else:
+            kw["W_a"] = self.W_a
+        return kw
+
+    def centres(self, query: torch.Tensor, lengths: torch.Tensor, t: int) -> Optional[torch.Tensor]:
+        """Window centres ``(B, 1)`` for step t: local-m ``min(t, S_b - 1)``; local-p Luong's
+        ``p_t = (S_b - 1) sigmoid(v_p^T tanh(W_p h_t))``; None for global scopes."""
+        scope = self.cfg.options["scope"]
+        last = (lengths - 1).to(query.dtype).unsqueeze(1)               # (B, 1)
+        if scope == "local":
+            return torch.clamp(torch.full_like(last, float(t)), max=last)
+        if scope == "local_p":
+            z = torch.tanh(query @ self.W_p.T) @ self.v_p               # (B,)
+            return last * torch.sigmoid(z).unsqueeze(1)                 # (B, 1)
+        return None
+
+    def step(self, state, y_prev: torch.Tensor, keys: torch.Tensor, pad_mask: torch.Tensor,
+             lengths: torch.Tensor, t: int, normalization: Optional[str] = None,
+             seed: int = 0) -> Step:
+        """One decoder step for a batch.
+
+        state: ``(s_{t-1}, h̃_{t-1})`` each ``(B, Hd)``; y_prev: ``(B,)`` ids; keys: ``(B, S, dk)``;
+        pad_mask: ``(B, 1, S)`` bool (True = real character); lengths ``(B,)``.
+        normalization: default ``soft`` (``hard`` for the hard variant).
+        """
+        opt = self.cfg.options
+        if normalization is None:
+            normalization = "hard" if opt.get("hard") else "soft"
+        s_prev, feed = state
+        e = self.tgt_emb(y_prev)                                        # (B, E_t)
+        kw = self.attend_kwargs(normalization, seed)
+        if opt["flow"] == "bahdanau":
+            query = s_prev                                              # (B, Hd)
+            r = attend(query.unsqueeze(1), keys, keys, mask=pad_mask,   # weights (B, 1, S)
+                       positions=self.centres(query, lengths, t), **kw)
+            c = r.output.squeeze(1)                                     # (B, dk)
+            s = self.cell(torch.cat([e, c], dim=-1), s_prev)            # (B, Hd)
+        else:
+            s = self.cell(torch.cat([e, feed], dim=-1), s_prev)         # (B, Hd)
+            query = s
+            r = attend(query.unsqueeze(1), keys, keys, mask=pad_mask,
+                       positions=self.centres(query, lengths, t), **kw)
+            c = r.output.squeeze(1)                                     # (B, dk)
+        h_tilde = torch.tanh(self.W_c(torch.cat([c, s], dim=-1)))       # (B, Hd)
+        return Step(state=(s, h_tilde), logits=self.W_s(h_tilde), attn=r, query=query)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor,
+                normalization: Optional[str] = None, seed: int = 0):
+        """Teacher-forced pass.  targets ``(B, T)`` (chars + EOS, PAD after).
+
+        Returns ``(logits (B, T, V), steps)``: ``steps[t]`` is the :class:`Step` of target t
+        (its ``attn.probs`` / ``attn.weights`` feed REINFORCE for the hard variant).
+        """
+        B, T = targets.shape
+        keys = self.encode(ids, lengths)                                # (B, S, dk)
+        pad_mask = (ids != PAD).unsqueeze(1)                            # (B, 1, S)
+        state = self.start(B)
+        y = torch.full((B,), BOS, dtype=torch.long)
+        logits, steps = [], []
+        for t in range(T):
+            st = self.step(state, y, keys, pad_mask, lengths, t, normalization,
+                           seed=seed * 1000 + t)
+            logits.append(st.logits)
+            steps.append(st)
+            state, y = st.state, targets[:, t]
+        return torch.stack(logits, dim=1), steps                        # (B, T, V)
+
+    # ------------------------------------------------------------ decoding
+    @torch.no_grad()
+    def greedy_batch(self, texts: list[str]) -> list[str]:
+        """Greedy outputs for many sources at once (evaluation); same results as :meth:`translate`."""
+        ids, lengths = self.encode_sources(texts)
+        keys = self.encode(ids, lengths)
+        pad_mask = (ids != PAD).unsqueeze(1)
+        B = ids.shape[0]
+        state = self.start(B)
+        y = torch.full((B,), BOS, dtype=torch.long)
+        out = torch.full((B, self.cfg.max_target_len), PAD, dtype=torch.long)
+        done = torch.zeros(B, dtype=torch.bool)
+        for t in range(self.cfg.max_target_len):
+            st = self.step(state, y, keys, pad_mask, lengths, t)
+            y = st.logits.argmax(-1)                                    # (B,)
+            out[:, t] = torch.where(done, PAD, y)
+            done |= y == EOS
+            state = st.state
+            if done.all():
+                break
+        return [self._text(row) for row in out.tolist()]
+
+    def _text(self, ids: list[int]) -> str:
+        chars = []
+        for i in ids:
+            if i in (EOS, PAD):
+                break
+            chars.append(self.tgt_vocab[i])
+        return "".join(chars)
+
+    @torch.no_grad()
+    def translate(self, text: str, beam: int = 1, sample_seed: Optional[int] = None) -> Decoding:
+        """Decode one source string: greedy (``beam=1``) or beam search (``beam`` in 1..5).
+
+        ``sample_seed`` (hard variant only): draw each step's one-hot attention from its soft
+        distribution with ``attend(normalization="hard_sampled", seed=sample_seed * 1000 + t)``
+        instead of taking the arg-max.  ValueError on input the model cannot read.
+        """
+        if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
+            raise ValueError(f"beam must be an integer from 1 to {MAX_BEAM}; got {beam!r}")
+        hard = bool(self.cfg.options.get("hard"))
+        if sample_seed is not None and not hard:
+            raise ValueError("sample_seed only applies to the hard-attention variant")
+        norm = ("hard_sampled" if sample_seed is not None else "hard") if hard else "soft"
+        src = self.check_source(text)
+        ids, lengths = self.encode_sources([src])
+        keys = self.encode(ids, lengths)                                # (1, S, dk)
+        S = ids.shape[1]
+        # hypothesis = (log p, token ids, per-step records, state (1, Hd) x 2, finished)
+        s0, f0 = self.start(1)
+        hyps = [(0.0, [], [], (s0, f0), False)]
+        for t in range(self.cfg.max_target_len):
+            alive = [h for h in hyps if not h[4]]
+            if not alive:
+                break
+            k = len(alive)
+            state = (torch.cat([h[3][0] for h in alive]), torch.cat([h[3][1] for h in alive]))
+            y = torch.tensor([h[1][-1] if h[1] else BOS for h in alive])
+            st = self.step(state, y, keys.expand(k, -1, -1), (ids != PAD).unsqueeze(1).expand(k, 1, S),
+                           lengths.expand(k), t, norm, seed=(sample_seed or 0) * 1000 + t)
+            logp = F.log_softmax(st.logits, dim=-1)                     # (k, V)
+            p = logp.exp()
+            cand = []
+            for i, h in enumerate(alive):
+                top_lp, top_ix = logp[i].topk(min(beam, logp.shape[1]))
+                for lp, ix in zip(top_lp.tolist(), top_ix.tolist()):
+                    cand.append((h[0] + lp, i, ix))
+            cand.sort(key=lambda c: -c[0])
+            new = [h for h in hyps if h[4]]
+            for score, i, ix in cand[:beam]:
+                h = alive[i]
+                rec = self._record(st, i, ix, p[i])
+                new.append((score, h[1] + [ix], h[2] + [rec],
+                            (st.state[0][i:i + 1], st.state[1][i:i + 1]), ix == EOS))
+            new.sort(key=lambda h: -h[0])
+            hyps = new[:beam]
+            if all(h[4] for h in hyps):
+                break
+        best = max(hyps, key=lambda h: (h[4], h[0]))
+        return self._decoding(src, best, keys[0], beam, norm)
+
+    def _record(self, st: Step, i: int, ix: int, p: torch.Tensor) -> dict:
+        r = st.attn
+        top_p, top_ix = p[EOS:].topk(3)                                 # never <pad> / <s>
+        top_ix = top_ix + EOS
+        return dict(
+            weights=r.weights[i, 0], scores=r.scores[i, 0],
+            mask=(r.mask[i, 0] if r.mask.ndim == 3 else r.mask[0]),
+            position=None if r.positions is None else r.positions[i, 0],
+            gaussian=None if r.gaussian is None else r.gaussian[i, 0],
+            probs=None if r.probs is None else r.probs[i, 0],
+            query=st.query[i], prob=float(p[ix]),
+            top=tuple((self.tgt_vocab[j], float(q)) for j, q in zip(top_ix.tolist(), top_p.tolist())))
+
+    def _decoding(self, src: str, hyp, keys: torch.Tensor, beam: int, norm: str) -> Decoding:
+        score, toks, recs, _, finished = hyp
+
+        def stack(name):
+            return None if recs[0][name] is None else torch.stack([r[name] for r in recs])
+
+        kw = {k: v for k, v in self.attend_kwargs(norm).items() if k not in ("W_a", "additive")}
+        return Decoding(
+            source=src, output=self._text(toks),
+            tokens=tuple(self.tgt_vocab[i] for i in toks),
+            token_probs=torch.tensor([r["prob"] for r in recs]),
+            top=tuple(r["top"] for r in recs),
+            weights=stack("weights"), scores=stack("scores"), mask=stack("mask"),
+            positions=stack("position"), gaussian=stack("gaussian"), probs=stack("probs"),
+            queries=stack("query"), keys=keys, log_prob=float(score), finished=bool(finished),
+            beam=beam, attend_options=kw)
+
+    # ------------------------------------------------------------ files
+    def card_config(self) -> dict:
+        return asdict(self.cfg)
+
+
+def from_files(stem) -> tuple[Seq2Seq, dict]:
+    """Load ``<stem>.safetensors`` + ``<stem>.json`` (the card) offline; returns (model, card).
+
+    The model is in eval mode with gradients off.  ValueError if the files do not match.
+    """
+    stem = Path(stem)
+    st, js = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    if not st.is_file() or not js.is_file():
+        raise ValueError(f"no trained model at {stem} (need {st.name} and {js.name}); "
+                         "run: python -m training translate --variant all")
+    card = json.loads(js.read_text(encoding="utf-8"))
+    model = Seq2Seq(Config(**card["config"]))
+    missing, unexpected = model.load_state_dict(load_file(str(st)), strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{st.name} does not match its card: missing {missing}, unexpected {unexpected}")
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, card
+
+
+def load(variant: str) -> tuple[Seq2Seq, dict]:
+    """The shipped model trained with attention ``variant`` (see :data:`VARIANTS`) and its card."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
+    return from_files(WEIGHTS_DIR / variant)
