@@ -24,3 +24,21 @@ def hf_model():
 
     from attention.text import model_dir
     return AutoModel.from_pretrained(str(model_dir()), attn_implementation="eager").eval()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's /usr/bin/chromium driven by Playwright (never a downloaded browser), one per
+    pytest session, shared by tests/e2e and tests/load (two sync Playwrights in one process
+    clash).  Skipped, with the reason, only if chromium is missing."""
+    e2e = str(ROOT / "tests" / "e2e")
+    if e2e not in sys.path:
+        sys.path.insert(0, e2e)
+    import stbrowser as S
+    if not os.path.exists(S.CHROMIUM):
+        pytest.skip(f"{S.CHROMIUM} is missing: install Debian's chromium (./scripts/test.sh does)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=S.CHROMIUM, args=S.CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -3,8 +3,9 @@
 * ``app_server`` (session): ``python -m streamlit run app.py`` on a free loopback port
   (8610-8630), healthy within 60 s, shared with ``tests/load``; stopped at the end, its
   log kept in ``test-artifacts/e2e/server.log`` if a test failed.
-* ``browser`` (session): Debian's ``/usr/bin/chromium`` driven by Playwright (never a
-  downloaded browser); the tests are skipped, with the reason, only if it is missing.
+* ``browser`` (session, in ``tests/conftest.py``: shared with ``tests/load``): Debian's
+  ``/usr/bin/chromium`` driven by Playwright (never a downloaded browser); the tests are skipped,
+  with the reason, only if it is missing.
 * ``page`` (function): a fresh browser context (= a fresh Streamlit session) with the
   run-counting init script, a record of dialogs / page errors / off-site requests, and a
   screenshot in ``test-artifacts/e2e/FAILED-<test>.png`` when the test fails.
@@ -66,17 +67,6 @@ def app_server(request):
 @pytest.fixture(scope="session")
 def base_url(app_server) -> str:
     return app_server.base_url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(S.CHROMIUM):
-        pytest.skip(f"{S.CHROMIUM} is missing: install Debian's chromium (./scripts/test.sh does)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=S.CHROMIUM, args=S.CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -171,12 +171,19 @@ def hostile_links(page: PageSpec) -> list[tuple[str, dict[str, str], str]]:
 
 
 def registered_pages() -> list[str]:
-    """url_path of every ``st.Page(...)`` in app.py (parsed, not run)."""
+    """The address of every page app.py serves (parsed, not run): each ``st.Page(...)``'s
+    url_path -- the default page counts under the alias that ``ui.router.alias(file, url_path)``
+    gives it (it is served at ``/`` and at that alias)."""
     tree = ast.parse((REPO / "app.py").read_text(encoding="utf-8"))
     out = []
     for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and getattr(call.func, "attr", getattr(call.func, "id", "")) == "Page":
-            kw = {k.arg: k.value for k in call.keywords}
+        if not isinstance(call, ast.Call):
+            continue
+        name = getattr(call.func, "attr", getattr(call.func, "id", ""))
+        kw = {k.arg: k.value for k in call.keywords}
+        if name == "alias" and len(call.args) == 2 and isinstance(call.args[1], ast.Constant):
+            out.append(call.args[1].value)
+        elif name == "Page" and not (isinstance(kw.get("default"), ast.Constant) and kw["default"].value):
             if isinstance(kw.get("url_path"), ast.Constant):
                 out.append(kw["url_path"].value)
             elif call.args and isinstance(call.args[0], ast.Constant):

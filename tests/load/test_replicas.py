@@ -161,7 +161,7 @@ def test_twenty_sessions_on_two_replicas_stay_on_their_replica(served):
     assert all(len(routes[r]) == 1 for r in ours), {r: routes[r] for r in ours if len(routes[r]) > 1}
 
 
-def test_in_chromium_the_app_works_through_nginx_and_no_other_site_can_frame_it(served):
+def test_in_chromium_the_app_works_through_nginx_and_no_other_site_can_frame_it(served, browser):
     """A real browser through the proxy: the Sentence page draws its chart (websocket through
     nginx), the Read digits drawing canvas (a custom component: streamlit-drawable-canvas 0.13
     is a v2 component, drawn in the page, not in an iframe) still works under the frame
@@ -169,9 +169,6 @@ def test_in_chromium_the_app_works_through_nginx_and_no_other_site_can_frame_it(
     instead.  Control: the same frame pointed at a replica directly (no
     proxy, no headers) does show the app, so the last check can fail."""
     import stbrowser as S
-    if not os.path.exists(S.CHROMIUM):
-        pytest.skip(f"{S.CHROMIUM} missing: install Debian's chromium (./scripts/test.sh does)")
-    from playwright.sync_api import sync_playwright
 
     def framed(page, url: str) -> str:
         page.set_content(f'<iframe src="{url}" width="800" height="600"></iframe>')
@@ -188,23 +185,21 @@ def test_in_chromium_the_app_works_through_nginx_and_no_other_site_can_frame_it(
         return ""
 
     base = served.base_url
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=S.CHROMIUM, args=S.CHROMIUM_ARGS)
-        try:
-            ctx = browser.new_context(viewport=S.VIEWPORT)
-            ctx.set_default_timeout(S.TIMEOUT_MS)
-            page = ctx.new_page()
-            page.goto(base + "/sentence?layer=3")
-            page.locator(".js-plotly-plot").first.wait_for()
-            page.goto(base + "/digits")
-            page.locator(".canvas-root canvas").first.wait_for()
+    ctx = browser.new_context(viewport=S.VIEWPORT)
+    try:
+        ctx.set_default_timeout(S.TIMEOUT_MS)
+        page = ctx.new_page()
+        page.goto(base + "/sentence?layer=3")
+        page.locator(".js-plotly-plot").first.wait_for()
+        page.goto(base + "/digits")
+        page.locator(".canvas-root canvas").first.wait_for()
 
-            other = ctx.new_page()                     # about:blank: not the app's origin
-            replica = served.replicas[0].address
-            assert framed(other, f"http://{replica}/").startswith(f"http://{replica}/")   # control
-            assert framed(other, base + "/").startswith("chrome-error://")
-        finally:
-            browser.close()
+        other = ctx.new_page()                     # about:blank: not the app's origin
+        replica = served.replicas[0].address
+        assert framed(other, f"http://{replica}/").startswith(f"http://{replica}/")   # control
+        assert framed(other, base + "/").startswith("chrome-error://")
+    finally:
+        ctx.close()
 
 
 def test_killing_a_replica_moves_its_sessions_to_the_survivor_with_their_view(served):
