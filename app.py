@@ -36,6 +36,7 @@ if __name__ == "__main__":
         st.Page("pages/sentence.py", title="Sentence", icon=":material/notes:", url_path="sentence"),
         st.Page("pages/model.py", title="Model explorer", icon=":material/grid_view:", url_path="model"),
         st.Page("pages/image.py", title="Image", icon=":material/image:", url_path="image"),
+        st.Page("pages/digits.py", title="Read digits", icon=":material/draw:", url_path="digits"),
         st.Page("pages/translate.py", title="Translate", icon=":material/translate:", url_path="translate"),
         st.Page("pages/summarize.py", title="Summarize", icon=":material/summarize:", url_path="summarize"),
         st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),

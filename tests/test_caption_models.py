@@ -286,3 +286,17 @@ def test_photo_with_uneven_light_gives_the_same_model_input_as_the_clean_drawing
     assert D.check_input(q) is None
     assert q.info["inverted"] and q.info["blobs"] == 4
     assert np.corrcoef(p.image.ravel(), q.image.ravel())[0, 1] > 0.9
+
+
+def test_thin_pen_strokes_are_thickened_to_the_training_stroke_width_and_thick_ones_kept():
+    from scipy import ndimage
+    thin = _drawn("4179", size=(700, 220), height=150, width=4)
+    thick = _drawn("4179", size=(700, 220), height=150, width=30)
+    p, q = D.preprocess(thin), D.preprocess(thick)
+    i = p.info
+    assert i["stroke_width"] == pytest.approx(4, abs=1.5)               # 2 * area / perimeter
+    assert i["thickened_by"] == round(D.STROKE * i["ink_height"] - i["stroke_width"]) > 10
+    assert q.info["thickened_by"] == 0                                  # never thinned
+    ink = p.stages["ink"] > 0                    # after: strokes about STROKE x the height
+    w = 2 * ink.sum() / (ink & ~ndimage.binary_erosion(ink)).sum()
+    assert w == pytest.approx(D.STROKE * i["ink_height"], rel=0.25)

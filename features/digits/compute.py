@@ -1,0 +1,194 @@
+"""What the Read digits page computes: the trained captioners' readings, with every map.
+
+    m = model("soft")                                  # read-only, one per server
+    prep = prepare(canvas_rgba)                        # training.digits.preprocess (+ stages)
+    problem = training.digits.check_input(prep)        # None, or a clear reason
+    r = read(prep.image, "soft")                       # Reading: caption, maps, numbers
+
+Every map in a :class:`Reading` is ``result.weights`` of the ``attention.attend`` call the
+decoder used for that digit (see ``attention.captioner.Captioner.decode``).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import streamlit as st
+import torch
+
+from attention.captioner import END, VARIANTS, card_path, load
+from training import digits as D
+
+from .state import N_PICK
+
+LOW_CONFIDENCE = 0.8        # a digit read with probability below this is labelled "unsure"
+PICK_SEED = 2024            # the generated test images offered on the page (test pool only)
+
+
+@st.cache_resource(show_spinner="Loading the digit-reading model…")
+def model(variant: str):
+    """The shipped captioner of ``variant`` and its card (read-only, never mutated)."""
+    torch.set_num_threads(1)
+    return load(variant)
+
+
+@functools.lru_cache(maxsize=1)
+def cards() -> dict:
+    """``{variant: card}`` for every shipped model (JSON only; no weights loaded)."""
+    out = {}
+    for v in VARIANTS:
+        w, c = card_path(v)
+        if c.exists():
+            card = json.loads(c.read_text())
+            card["weights_bytes"] = w.stat().st_size if w.exists() else None
+            out[v] = card
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def test_images() -> tuple[np.ndarray, tuple[str, ...]]:
+    """``N_PICK`` generated test strings (test-pool digits only): images ``(N, 32, 96)`` float32
+    (read-only) and their true captions."""
+    x, d, _ = D.test_set(N_PICK, seed=PICK_SEED)
+    imgs = x[:, 0].numpy().copy()
+    imgs.flags.writeable = False
+    return imgs, tuple(D.caption_text(row) for row in d)
+
+
+def prepare(raw: np.ndarray) -> D.Preprocessed:
+    """A user picture (canvas RGBA, photo RGB) -> the model input and every stage."""
+    return D.preprocess(raw)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading (n = digits emitted; N = 48 cells of the 4 x 12 grid).
+
+    digits:     the digits read, left to right.
+    confidence: ``(n,)`` probability of each emitted digit; ``end_confidence`` that of END.
+    finished:   END was emitted within 7 steps (else: more digits than the model reads).
+    maps:       ``(n, N)`` the attention weights used for each digit (soft: softmax; hard: the
+                one-hot cell; local: softmax over the window x Gaussian).
+    scores:     ``(n, N)`` raw scores e.  mask: ``(n, N)`` cells in scope.
+    alpha:      hard: ``(n, N)`` the distribution the cell is taken from; else None.
+    cells:      hard: ``(n,)`` the arg-max cell used.
+    samples:    hard: per digit, ``[(row, col, count), ...]`` of cells drawn by the samples.
+    sample_captions: hard: the caption each sample read.
+    centres:    local: ``(n, 2)`` window centres (row, col); gaussian ``(n, N)``.
+    """
+    variant: str
+    digits: tuple[int, ...]
+    confidence: np.ndarray
+    end_confidence: float
+    finished: bool
+    maps: np.ndarray
+    scores: np.ndarray
+    mask: np.ndarray
+    grid: tuple[int, int]
+    window: int
+    alpha: Optional[np.ndarray] = None
+    cells: Optional[np.ndarray] = None
+    samples: tuple = ()
+    sample_captions: tuple = ()
+    centres: Optional[np.ndarray] = None
+    gaussian: Optional[np.ndarray] = None
+
+    @property
+    def caption(self) -> str:
+        return " ".join(str(d) for d in self.digits)
+
+    @property
+    def unsure(self) -> list[int]:
+        """Indices of digits read with probability below :data:`LOW_CONFIDENCE`."""
+        return [i for i, c in enumerate(self.confidence) if c < LOW_CONFIDENCE]
+
+
+def _np(t) -> Optional[np.ndarray]:
+    return None if t is None else t.detach().double().numpy()
+
+
+def read(image: np.ndarray, variant: str, n_samples: int = 8, seed: int = 0) -> Reading:
+    """Greedy reading of one model input ``(32, 96)`` (ink = 1) by the ``variant`` model;
+    for hard also ``n_samples`` stochastic readings (seeded) to show where samples land."""
+    m, _ = model(variant)
+    x = torch.tensor(np.array(image, dtype=np.float32)).reshape(1, 1, D.IMG_H, D.IMG_W)   # (1, 1, H, W)
+    d = m.decode(x)
+    n = int(d.lengths[0])
+    keep = slice(0, n)
+    toks = d.tokens[0]
+    finished = bool(d.finished[0])
+    end_conf = float(d.confidence[0, n]) if finished else 0.0
+    gh, gw = m.cfg.grid
+    extra: dict = {}
+    if variant == "hard":
+        s = m.decode(x.expand(n_samples, -1, -1, -1), sample=True, seed=seed)
+        T = s.cells.shape[1]
+        per_step = []
+        for t in range(n):                          # samples still reading at step t
+            cells = s.cells[s.tokens[:, t] >= 0, t].numpy() if t < T else np.zeros(0, np.int64)
+            u, k = np.unique(cells, return_counts=True)
+            per_step.append(tuple((int(c) // gw, int(c) % gw, int(kk)) for c, kk in zip(u, k)))
+        extra = dict(alpha=_np(d.attn_probs[0, keep]), cells=d.cells[0, keep].numpy(),
+                     samples=tuple(per_step),
+                     sample_captions=tuple(s.caption(b) for b in range(n_samples)))
+    if variant == "local":
+        extra = dict(centres=_np(d.centres[0, keep]), gaussian=_np(d.gaussian[0, keep]))
+    return Reading(variant=variant, digits=tuple(int(t) for t in toks[:n]),
+                   confidence=_np(d.confidence[0, keep]), end_confidence=end_conf, finished=finished,
+                   maps=_np(d.weights[0, keep]), scores=_np(d.scores[0, keep]),
+                   mask=d.mask[0, keep].numpy(), grid=(gh, gw), window=m.cfg.window, **extra)
+
+
+def window_box(centre, window: int, grid: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Local: the inclusive cell range ``(r0, r1, c0, c1)`` within Chebyshev distance ``window``
+    of a real centre (row, col), clipped to the grid."""
+    gh, gw = grid
+    r, c = float(centre[0]), float(centre[1])
+    return (max(0, int(np.ceil(r - window - 1e-6))), min(gh - 1, int(np.floor(r + window + 1e-6))),
+            max(0, int(np.ceil(c - window - 1e-6))), min(gw - 1, int(np.floor(c + window + 1e-6))))
+
+
+def cell_table(r: Reading, i: int) -> dict:
+    """Columns of the "check it by hand" table for digit ``i``: every cell's score and weight."""
+    gh, gw = r.grid
+    n = gh * gw
+    e = r.scores[i]
+    out = {"cell (row, col)": [f"({k // gw}, {k % gw})" for k in range(n)], "score e": e}
+    if r.variant == "soft":
+        out["weight α = softmax(e)"] = r.maps[i]
+    elif r.variant == "hard":
+        out["α = softmax(e)"] = r.alpha[i]
+        out["weight used (arg-max)"] = r.maps[i]
+    else:
+        m = r.mask[i]
+        z = np.where(m, e - e[m].max(), -np.inf)
+        soft = np.where(m, np.exp(z), 0.0)
+        out["in window"] = m
+        out["softmax over the window"] = soft / soft.sum()
+        out["Gaussian factor"] = r.gaussian[i]
+        out["weight α = softmax × Gaussian"] = r.maps[i]
+    return out
+
+
+def accuracy_rows() -> list[dict]:
+    """One row per shipped model, from its card."""
+    rows = []
+    for v, c in cards().items():
+        t = c.get("test", {})
+        tr = c.get("training", {})
+        rows.append({
+            "attention": v,
+            "exact string": t.get("exact"), "per digit": t.get("per_digit"),
+            "exact, 4-digit strings": t.get("exact_4_digits"),
+            "test strings": t.get("n_test"), "4-digit test strings": t.get("n_test_4_digits"),
+            "parameters": c.get("params"),
+            "weights (kB)": None if c.get("weights_bytes") is None else round(c["weights_bytes"] / 1024),
+            "training CPU (s)": tr.get("cpu_seconds"),
+            "training wall (s)": tr.get("wall_seconds"),
+            "threads": (tr.get("environment") or {}).get("threads"),
+            "steps": tr.get("steps"),
+        })
+    return rows

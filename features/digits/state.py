@@ -1,0 +1,25 @@
+"""Read digits page parameters (URL key = widget key).
+
+``model`` names the trained captioner (``attention.captioner.VARIANTS``): each was trained
+with one attention type.  A drawing or an upload is not part of a share link (too large, and
+private); the link opens the same view with the chosen test image.
+"""
+from attention.captioner import VARIANTS
+from ui import params as P
+
+N_PICK = 100          # generated test images offered (test pool only)
+MAX_STEPS = 7         # 6 digits + END
+
+MODEL_LABELS = {"soft": "Soft", "hard": "Hard (stochastic)", "local": "Local 2-D (local-p)"}
+SOURCE_LABELS = {"draw": "Draw", "upload": "Upload a photo", "test": "A test image"}
+
+PARAMS = [
+    P.Choice("source", "Input", "draw", options=tuple(SOURCE_LABELS), labels=SOURCE_LABELS),
+    P.Choice("model", "Attention type (switches to the model trained with it)", "soft",
+             options=tuple(VARIANTS), labels=MODEL_LABELS),
+    P.Int("test_image", "Test image #", 0, lo=0, hi=N_PICK - 1),
+    P.Int("step", "Digit shown large", 1, lo=1, hi=MAX_STEPS),
+    P.Int("samples", "Hard: samples drawn", 8, lo=1, hi=32),
+    P.Int("seed", "Hard: seed of the samples", 0, lo=0, hi=9999),
+]
+BY = {p.key: p for p in PARAMS}

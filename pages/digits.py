@@ -1,0 +1,41 @@
+"""Read digits page: captioning models trained here (Show, Attend and Tell) read a handwritten
+digit string -- drawn, uploaded or a generated test image -- and show where they looked."""
+import streamlit as st
+
+from features.digits import compute, state, view
+from ui import page, params as P
+
+prefs = page.setup("digits", "Read digits: Show, Attend and Tell",
+                   "Models trained here read handwritten digit strings; each emitted digit comes with "
+                   "the attention map it was read with. Soft, hard and local attention: one model each.")
+page.notices(P.load("digits", state.PARAMS))
+P.apply_pending()
+s = st.session_state
+
+top_l, top_r = st.columns([1.3, 1], gap="medium")
+with top_r:
+    view.controls()
+with top_l:
+    shown, problem = view.picture()
+    view.strip(shown)
+with top_r:
+    view.hints()
+    if problem:
+        st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))
+r = None
+with page.guard("read the digits"):
+    r = compute.read(shown.image, s.model, int(s.samples), int(s.seed))
+    view.caption(r, shown)
+    view.small_multiples(r, shown, prefs.colorscale)
+if r is not None:
+    with page.guard("show one digit's map"):
+        view.inspect(r, shown, prefs.colorscale)
+    if s.model == "hard":
+        a, b = st.columns(2)
+        P.widget(state.BY["samples"], a)
+        P.widget(state.BY["seed"], b)
+    view.explain(r)
+with page.guard("show the accuracy table"):
+    view.accuracy()
+
+page.share_link(P.publish("digits", state.PARAMS), "digits")
