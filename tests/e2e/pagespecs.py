@@ -84,6 +84,7 @@ PAGES: list[PageSpec] = [
     PageSpec("model", "Model explorer", "Model explorer", text_label="Text (segment A)",
              truncation_text="tokens were dropped", token_chart=1),   # chart 0: the 72-head grid
     PageSpec("image", "Image: the mechanism on hand-made features", "Image"),
+    PageSpec("digits", "Read digits: Show, Attend and Tell", "Read digits", heatmap=False),
     # not in the bad-text corpus: an unknown character is refused with a message (the models
     # read one closed character set), which tests/e2e/test_e2e_translate.py checks
     PageSpec("translate", "Translate dates: attention that was learned", "Translate"),
