@@ -44,7 +44,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .functional import AttentionResult, attend
+from .functional import AttentionResult, attend, one_of
 
 VARIANTS = ("soft", "hard", "local")
 N_DIGITS = 10
@@ -69,8 +69,7 @@ class CaptionConfig:
     max_steps: int = 7                     # 6 digits + END
 
     def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}; got {self.variant!r}")
+        one_of("variant", self.variant, tuple(VARIANTS))
 
 
 @dataclass
@@ -302,8 +301,7 @@ def card_path(variant: str, root: Optional[Path] = None) -> tuple[Path, Path]:
 def load(variant: str, root: Optional[Path] = None) -> tuple[Captioner, dict]:
     """The shipped model of ``variant`` (eval mode) and its JSON card, read offline."""
     from safetensors.torch import load_file
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}")
+    one_of("variant", variant, tuple(VARIANTS))
     wpath, cpath = card_path(variant, root)
     card = json.loads(cpath.read_text())
     cfg = card["config"]

@@ -70,7 +70,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from .functional import AttentionResult, attend
+from .functional import AttentionResult, attend, one_of
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "translate"
 
@@ -109,8 +109,7 @@ class Config:
     context: int = 3               # K: key s reads characters s-K..s+K only
 
     def __post_init__(self):
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
+        one_of("variant", self.variant, tuple(VARIANTS))
         if VARIANTS[self.variant]["scope"] in ("local", "local_p") and self.window is None:
             raise ValueError(f"variant {self.variant!r} needs window=D")
 
@@ -467,6 +466,5 @@ def from_files(stem) -> tuple[Seq2Seq, dict]:
 
 def load(variant: str) -> tuple[Seq2Seq, dict]:
     """The shipped model trained with attention ``variant`` (see :data:`VARIANTS`) and its card."""
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
+    one_of("variant", variant, tuple(VARIANTS))
     return from_files(WEIGHTS_DIR / variant)

@@ -24,13 +24,13 @@ with top_r:
         st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))
 r = None
 with page.guard("read the digits"):
-    r = compute.read(shown.image, s.model, int(s.samples), int(s.seed))
+    r = compute.read(shown.image, s.variant, int(s.samples), int(s.seed))
     view.caption(r, shown)
     view.small_multiples(r, shown, prefs.colorscale)
 if r is not None:
     with page.guard("show one digit's map"):
         view.inspect(r, shown, prefs.colorscale)
-    if s.model == "hard":
+    if s.variant == "hard":
         a, b = st.columns(2)
         P.widget(state.BY["samples"], a)
         P.widget(state.BY["seed"], b)

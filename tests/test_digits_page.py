@@ -44,7 +44,7 @@ def _caption(at):
 def test_test_image_caption_and_maps_are_the_models_decode(variant):
     k = 3
     image, truth = _pick(k)
-    at = run_page(PAGE, source="test", test_image=str(k), model=variant)
+    at = run_page(PAGE, source="test", test_image=str(k), variant=variant)
     dec = _decode(variant, image)
     n = int(dec.lengths[0])
     assert f"`{dec.caption(0)}`" in _caption(at).replace("?", "")
@@ -135,3 +135,11 @@ def test_drawing_is_read_and_bad_drawings_keep_the_previous_result(monkeypatch):
         assert not at.exception
         assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
         assert "`2 0 2 6`" in _caption(at)                           # the previous result stays
+
+
+def test_old_model_key_still_opens_the_same_view():
+    """The attention type was ``model=`` before it got Translate's name, ``variant=``."""
+    at = run_page(PAGE, source="test", test_image="1", model="local")
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["variant"] == "local"
+    assert dict(at.query_params).get("variant") in ("local", ["local"])

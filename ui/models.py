@@ -1,6 +1,8 @@
 """The models and the shared model outputs every page reads.
 
 * :func:`minilm` -- ``st.cache_resource``: one read-only all-MiniLM-L6-v2 per server process.
+* :func:`trained` / :func:`cards` -- the small models this project trains (translation,
+  captioning): one read-only instance per kind and variant, and their JSON cards.
 * :func:`encode` -- a byte-bounded shared cache (:mod:`ui.cache`): tokens and the model's
   per-layer queries / keys / values / hidden states as read-only numpy arrays.  Attention
   weights are not cached: pages recompute them from q and k with :func:`attention.attend`.
@@ -12,6 +14,9 @@ concurrent load was measured 10-40x slower for small inputs (MiniLM forward at 3
 """
 from __future__ import annotations
 
+import functools
+import importlib
+import json
 import os
 import warnings
 from typing import Optional
@@ -72,3 +77,30 @@ def encode(text: str, pair: Optional[str] = None, max_tokens: int = 512) -> dict
         queries=tr.queries.numpy(), keys=tr.keys.numpy(), values=tr.values.numpy(),
         sentence_embedding=tr.sentence_embedding.numpy(),
     )
+
+
+#: The models trained here: kind -> the core module that defines ``VARIANTS``, ``WEIGHTS_DIR``
+#: (``<variant>.safetensors`` + ``<variant>.json``) and ``load(variant) -> (model, card)``.
+TRAINED = {"translate": "attention.seq2seq", "caption": "attention.captioner"}
+
+
+@st.cache_resource(show_spinner="Loading the model trained with this attention type…")
+def trained(kind: str, variant: str):
+    """``(model, card)`` of the shipped ``kind`` model trained with attention ``variant``
+    (read-only, never mutated; one per server)."""
+    return importlib.import_module(TRAINED[kind]).load(variant)
+
+
+@functools.lru_cache(maxsize=None)
+def cards(kind: str) -> dict:
+    """``{variant: card}`` of every shipped ``kind`` model (JSON only, no weights loaded), each
+    with ``weights_bytes``, the size of its safetensors file."""
+    mod = importlib.import_module(TRAINED[kind])
+    out = {}
+    for v in mod.VARIANTS:
+        js, w = mod.WEIGHTS_DIR / f"{v}.json", mod.WEIGHTS_DIR / f"{v}.safetensors"
+        if js.exists():
+            card = json.loads(js.read_text(encoding="utf-8"))
+            card["weights_bytes"] = w.stat().st_size if w.exists() else None
+            out[v] = card
+    return out

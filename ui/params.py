@@ -180,6 +180,7 @@ ALIASES: dict[str, dict[str, Alias]] = {
                                             ("w{}", "window{}", {}), ("T{}", "temperature{}", {}))}},
     "learn": {"w": Alias("window"), "type": Alias("normalization"), "T": Alias("temperature"),
               "Wa": Alias("W_a")},
+    "digits": {"model": Alias("variant")},     # the trained model = the attention type, as on Translate
     "summarize": {"su_text": Alias("text"), "su_query": Alias("query"), "su_question": Alias("question"),
                   "su_score": Alias("score"), "su_temp": Alias("temperature"), "su_k": Alias("k")},
 }

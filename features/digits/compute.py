@@ -11,16 +11,14 @@ decoder used for that digit (see ``attention.captioner.Captioner.decode``).
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-import streamlit as st
 import torch
 
-from attention.captioner import END, VARIANTS, card_path, load
 from training import digits as D
+from ui import models
 
 from .state import N_PICK
 
@@ -28,24 +26,14 @@ LOW_CONFIDENCE = 0.8        # a digit read with probability below this is labell
 PICK_SEED = 2024            # the generated test images offered on the page (test pool only)
 
 
-@st.cache_resource(show_spinner="Loading the digit-reading model…")
 def model(variant: str):
-    """The shipped captioner of ``variant`` and its card (read-only, never mutated)."""
-    torch.set_num_threads(1)
-    return load(variant)
+    """The shipped model trained with attention ``variant`` and its card (read-only)."""
+    return models.trained("caption", variant)
 
 
-@functools.lru_cache(maxsize=1)
 def cards() -> dict:
-    """``{variant: card}`` for every shipped model (JSON only; no weights loaded)."""
-    out = {}
-    for v in VARIANTS:
-        w, c = card_path(v)
-        if c.exists():
-            card = json.loads(c.read_text())
-            card["weights_bytes"] = w.stat().st_size if w.exists() else None
-            out[v] = card
-    return out
+    """``{variant: card}`` of every shipped model (JSON only), with the weights' file size."""
+    return models.cards("caption")
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,13 +130,16 @@ def read(image: np.ndarray, variant: str, n_samples: int = 8, seed: int = 0) -> 
                    mask=d.mask[0, keep].numpy(), grid=(gh, gw), window=m.cfg.window, **extra)
 
 
-def window_box(centre, window: int, grid: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Local: the inclusive cell range ``(r0, r1, c0, c1)`` within Chebyshev distance ``window``
-    of a real centre (row, col), clipped to the grid."""
+def window_box(mask_row, grid: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Local: the inclusive cell range ``(r0, r1, c0, c1)`` of one step's window, read off the
+    mask ``attend`` built for it (``(h*w,)`` bool) -- the window is decided once, in
+    ``attention.masks``; the drawing only outlines it."""
     gh, gw = grid
-    r, c = float(centre[0]), float(centre[1])
-    return (max(0, int(np.ceil(r - window - 1e-6))), min(gh - 1, int(np.floor(r + window + 1e-6))),
-            max(0, int(np.ceil(c - window - 1e-6))), min(gw - 1, int(np.floor(c + window + 1e-6))))
+    cells = np.flatnonzero(np.asarray(mask_row, dtype=bool).reshape(-1))
+    if cells.size == 0:
+        return (0, -1, 0, -1)
+    rows, cols = cells // gw, cells % gw
+    return int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
 
 
 def cell_table(r: Reading, i: int) -> dict:

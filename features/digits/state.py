@@ -1,6 +1,6 @@
 """Read digits page parameters (URL key = widget key).
 
-``model`` names the trained captioner (``attention.captioner.VARIANTS``): each was trained
+``variant`` names the trained captioner (``attention.captioner.VARIANTS``): each was trained
 with one attention type.  A drawing or an upload is not part of a share link (too large, and
 private); the link opens the same view with the chosen test image.
 """
@@ -15,7 +15,7 @@ SOURCE_LABELS = {"draw": "Draw", "upload": "Upload a photo", "test": "A test ima
 
 PARAMS = [
     P.Choice("source", "Input", "draw", options=tuple(SOURCE_LABELS), labels=SOURCE_LABELS),
-    P.Choice("model", "Attention type (switches to the model trained with it)", "soft",
+    P.Choice("variant", "Attention type (switches to the model trained with it)", "soft",
              options=tuple(VARIANTS), labels=MODEL_LABELS),
     P.Int("test_image", "Test image #", 0, lo=0, hi=N_PICK - 1),
     P.Int("step", "Digit shown large", 1, lo=1, hi=MAX_STEPS),

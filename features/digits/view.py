@@ -35,7 +35,7 @@ class Shown:
 def controls() -> None:
     """Where the picture comes from, and which model reads it."""
     P.widget(BY["source"], radio=True)
-    P.widget(BY["model"], radio=True)
+    P.widget(BY["variant"], radio=True)
 
 
 def _test_shown(k: int, kind: str = "test") -> Shown:
@@ -133,7 +133,7 @@ def marks(r: compute.Reading, i: int) -> dict:
         c = int(r.cells[i])
         return {"argmax": (c // gw, c % gw), "samples": r.samples[i] if i < len(r.samples) else ()}
     if r.variant == "local":
-        return {"centre": tuple(r.centres[i]), "window": compute.window_box(r.centres[i], r.window, r.grid)}
+        return {"centre": tuple(r.centres[i]), "window": compute.window_box(r.mask[i], r.grid)}
     return {}
 
 

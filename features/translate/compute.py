@@ -8,40 +8,26 @@ decoder used for that output character (``attention.seq2seq.Seq2Seq.translate``)
 """
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-import streamlit as st
-import torch
 
-from attention.seq2seq import VARIANTS, WEIGHTS_DIR, load
 from training import dates as D
+from ui import models
 
 LOW_CONFIDENCE = 0.5        # an output character emitted with probability below this is flagged
 SPACE = "␣"                 # how a space in the source is shown on the axis
 
 
-@st.cache_resource(show_spinner="Loading the translation model…")
 def model(variant: str):
     """The shipped model trained with attention ``variant`` and its card (read-only)."""
-    torch.set_num_threads(1)
-    return load(variant)
+    return models.trained("translate", variant)
 
 
-@functools.lru_cache(maxsize=1)
 def cards() -> dict:
     """``{variant: card}`` of every shipped model (JSON only), with the weights' file size."""
-    out = {}
-    for v in VARIANTS:
-        js, st_ = WEIGHTS_DIR / f"{v}.json", WEIGHTS_DIR / f"{v}.safetensors"
-        if js.exists():
-            card = json.loads(js.read_text(encoding="utf-8"))
-            card["weights_bytes"] = st_.stat().st_size if st_.exists() else None
-            out[v] = card
-    return out
+    return models.cards("translate")
 
 
 @dataclass(frozen=True)
