@@ -20,6 +20,14 @@ LESSONS = [
     ("Pooling: one query, the tutorial's formula", "pages/sentence.py",
      "e_i, α_i = softmax(e)_i, c = Σ α_i v_i with the mean of all queries as the query.",
      {"text": SENTENCES["Bank (river)"], "form": "pooling", "pooling_query": "mean", "layer": "6"}),
+    ("Translation: a local window that cannot reorder", "pages/translate.py",
+     "A model trained with local-m attention reads “3. März 2021” near the diagonal and never reaches "
+     "the year at the end: the output is wrong. Compare it with Bahdanau's global attention.",
+     {"text": "3. März 2021", "variant": "local_m", "compare": "bahdanau"}),
+    ("Reading handwriting: where the model looks", "pages/digits.py",
+     "Each digit the captioning model emits comes with the cells it attended to. Switch to Hard to "
+     "see its sampled glimpses, to Local for its moving window; or draw your own digits.",
+     {"source": "test", "test_image": "3"}),
 ]
 
 #: The live picture on Home: the first lesson's head, for its sentence.
