@@ -45,11 +45,12 @@ def alignment(weights: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequen
     if positions is not None and window is not None:
         p = np.asarray(positions, dtype=float)
         shapes = list(fig.layout.shapes)
-        for t, c in enumerate(p):
-            lo, hi = max(-0.5, c - window - 0.5), min(S - 0.5, c + window + 0.5)
-            if lo < hi:
-                shapes.append(dict(type="rect", x0=lo, x1=hi, y0=t - 0.5, y1=t + 0.5,
-                                   line=dict(color=WINDOW_COLOR, width=1, dash="dot")))
+        inside = np.asarray(mask, dtype=bool) if mask is not None else np.ones((T, S), bool)
+        for t in range(T):                   # the window attend used: outline its mask row
+            cells = np.flatnonzero(inside[t])
+            if cells.size:
+                shapes.append(dict(type="rect", x0=cells[0] - 0.5, x1=cells[-1] + 0.5, y0=t - 0.5,
+                                   y1=t + 0.5, line=dict(color=WINDOW_COLOR, width=1, dash="dot")))
         fig.update_layout(shapes=shapes)
         fig.add_trace(go.Scatter(
             x=p, y=np.arange(T), mode="markers+lines", name=centre_name, showlegend=True,
