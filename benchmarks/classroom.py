@@ -5,7 +5,7 @@
     python benchmarks/classroom.py --think 0 0 --duration 60 --replicas 1   # no think time: throughput
     python benchmarks/classroom.py --url http://127.0.0.1:8501 --pids 1234  # a server you started
 
-Each session opens a lesson preset of Home (``features.home.presets.LESSONS``) and then changes
+Each session opens a Sentence lesson preset of Home (``features.home.presets.LESSONS``) and then changes
 a widget every 5-10 s (seeded); a quarter of them type new sentences.  See
 ``tests/load/classroom.py`` for exactly what a student does and what is checked.
 

@@ -17,9 +17,11 @@ note = st.container()
 boxes = view.variant_cards(s.variants)
 variants = [state.variant(s, i) for i in range(1, s.variants + 1)]
 about = st.container()
-st.header("Difference A − B")
-view.pair_pickers(s.variants)
-difference, metrics = st.container(), st.container()
+tabs = view.result_tabs()            # lazy: only the open tab's content runs
+diff_tab, metrics_tab = tabs[view.DIFFERENCE], tabs[view.METRICS]
+if diff_tab.open:
+    with diff_tab:
+        view.pair_pickers(s.variants)
 
 text = page.user_text(s.text) if s.input == "sentence" else ""
 inp = results = None
@@ -33,19 +35,22 @@ else:
             inp = compute.sentence_input(enc, s.layer, s.head)
         else:
             inp = compute.tiny_input()
-        results = [compute.run(inp, v, s.seed) for v in variants]
+        done = []             # each card's heatmap goes out as soon as its variant is computed
+        for i, (box, v) in enumerate(zip(boxes, variants), 1):
+            done.append(compute.run(inp, v, s.seed))
+            view.heatmap(box, i, v, done[-1], inp, s.seed, prefs.colorscale)
+        results = done
 
 if results is not None:
     with about, page.guard("draw the variants"):
-        for i, (box, v, r) in enumerate(zip(boxes, variants, results), 1):
-            view.heatmap(box, i, v, r, inp, s.seed, prefs.colorscale)
         view.input_caption(inp, text)
         view.formulas(inp.score, variants)
-    with difference, page.guard("show the difference"):
-        view.difference(variants, results, inp.labels)
-    with metrics, page.guard("compute the metrics"):
-        st.header("Metrics")
-        view.metrics(variants, compare_metrics([r.weights[0].double().numpy() for r in results]),
-                     len(inp.labels))
+    if diff_tab.open:
+        with diff_tab, page.guard("show the difference"):
+            view.difference(variants, results, inp.labels)
+    if metrics_tab.open:
+        with metrics_tab, page.guard("compute the metrics"):
+            view.metrics(variants, compare_metrics([r.weights[0].double().numpy() for r in results]),
+                         len(inp.labels))
 
 page.share_link(P.publish("compare", state.PARAMS), "compare")

@@ -11,6 +11,7 @@ from tests.plotly_utils import run_page, trace_array
 
 from attention import attend
 from attention.tutorial import compare_metrics
+from features.compare.view import METRICS, TAB_KEY
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
 LN2 = math.log(2)
@@ -63,7 +64,13 @@ def z(at, key) -> np.ndarray:
 
 
 def metrics(at) -> np.ndarray:
-    return at.dataframe[-1].value.to_numpy()                           # (variants, 4)
+    """The metrics table ``(variants, 4)``, its tab opened first (the tabs are lazy: only the
+    open one's content runs)."""
+    at.session_state[TAB_KEY] = METRICS
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe) == 1
+    return at.dataframe[0].value.to_numpy()
 
 
 def shown(r) -> np.ndarray:
@@ -91,6 +98,7 @@ def layer1(minilm):
 def test_default_sentence_four_variants(layer1):
     at = page()
     assert not at.warning and len(at.get("plotly_chart")) == 5
+    assert not at.dataframe                       # the Metrics tab is lazy: nothing built until opened
     q, k, v = layer1
     core = [attend(q, k, v, score="scaled_dot"),
             attend(q, k, v, score="scaled_dot", normalization="hard"),

@@ -25,6 +25,7 @@ from attention.image import image_to_bytes
 from attention.image_attention import block_mean, head_weights, project_queries
 from features.image import compute, source
 from features.image.state import Settings
+from features.image.view import UPLOAD_OPEN
 from ui.uploads import max_upload_bytes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "image.py")
@@ -65,6 +66,16 @@ def click(at, row: int, col: int) -> None:
 
 def new_page(**query) -> AppTest:
     return run_page(PAGE, 60, **query)
+
+
+def uploader_page() -> AppTest:
+    """The page with "Your own image" opened (a lazy section: the uploader exists only while open)."""
+    at = new_page()
+    assert not at.get("file_uploader")
+    at.session_state[UPLOAD_OPEN] = True
+    at.run()
+    assert not at.exception and len(at.get("file_uploader")) == 1
+    return at
 
 
 def errors(at) -> list[str]:
@@ -225,7 +236,7 @@ def test_odd_uploads_are_accepted(kind):
 
 
 def test_bad_uploads_on_the_page_keep_the_previous_image():
-    at = new_page()
+    at = uploader_page()
     sample_src = image_source(at)
     for kind, (name, data, word) in BAD.items():          # nothing uploaded yet: the sample stays
         at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
@@ -255,7 +266,7 @@ def test_bad_uploads_on_the_page_keep_the_previous_image():
 
 
 def test_odd_uploads_on_the_page_are_shown():
-    at = new_page()
+    at = uploader_page()
     seen = {image_source(at)}
     for kind, (name, data, word) in ODD_BUT_FINE.items():
         at.file_uploader(key="upload").set_value((name, data, "image/png")).run()
@@ -272,7 +283,7 @@ def test_an_upload_over_the_configured_limit_is_refused_on_the_page():
     refused with that number (it used to pass the app's own 20 MiB check)."""
     limit = max_upload_bytes()
     over = GOOD_PNG + b"\0" * (limit + 1 - len(GOOD_PNG))           # a valid PNG, padded after IEND
-    at = new_page()
+    at = uploader_page()
     sample_src = image_source(at)
     at.file_uploader(key="upload").set_value(("big.png", over, "image/png")).run()
     msgs = errors(at)

@@ -12,6 +12,7 @@ from attention.tutorial import TINY_WA, TINY_X
 from features.learn import compute as C, snippet as SN
 from features.learn.editor import cells_to_matrix
 from features.learn.state import format_matrix, parse_matrix
+from features.learn.view import BY_HAND, EDIT_KEY, SOFT_HARD_LOCAL, STEPS, TAB_KEY, TABS, TINY
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "learn.py")
 e = math.e
@@ -27,9 +28,13 @@ OUTPUT = [[2 * e / (2 * e + 1), (1 + e) / (2 * e + 1)],
 LOCAL1 = [[e / (e + 1), 1 / (e + 1), np.nan],          # |i - j| <= 1; nan = outside the scope
           WEIGHTS[1],
           [np.nan, 1 / (1 + e), e / (1 + e)]]
-# order of the tables on the page (two-column blocks are read column by column)
-TABLES = ["X_edit", "W_a_edit", "scores", "weights", "mask", "output",
-          "circ", "tiny_scores", "tiny_weights", "tiny_output", "tiny_soft", "tiny_hard", "tiny_local"]
+# Where the tables are, in page order (two-column blocks are read column by column): the X and
+# W_a editors in the "Edit X and W_a" popover, the rest in the lazy tabs under the charts (only
+# the open popover / tab runs and is sent to the browser).
+EDITORS = ["X_edit", "W_a_edit"]
+TAB_TABLES = {STEPS: ["scores", "weights", "mask", "output"],
+              TINY: ["circ", "tiny_scores", "tiny_weights", "tiny_output"],
+              SOFT_HARD_LOCAL: ["tiny_soft", "tiny_hard", "tiny_local"]}
 
 
 # ------------------------------------------------------------------ the page's maths, by hand
@@ -115,9 +120,39 @@ def page(**query):
     return run_page(PAGE, 60, **query)
 
 
+def state(at, key, default=None):
+    try:
+        return at.session_state[key]
+    except KeyError:
+        return default
+
+
+def show(at, tab=None, edit=None):
+    """Open the lazy tab ``tab`` and/or the editors' popover (``edit``), as a click does."""
+    changes = {k: v for k, v in ((TAB_KEY, tab), (EDIT_KEY, edit))
+               if v is not None and state(at, k, TABS[0] if k == TAB_KEY else False) != v}
+    if changes:
+        for k, v in changes.items():
+            at.session_state[k] = v
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
 def table(at, name) -> np.ndarray:
-    assert len(at.dataframe) == len(TABLES)
-    return at.dataframe[TABLES.index(name)].value.to_numpy()
+    """The table ``name`` at full precision (its tab or the editors' popover opened first)."""
+    if name in EDITORS:
+        show(at, edit=True)
+    else:
+        show(at, tab=next(t for t, names in TAB_TABLES.items() if name in names))
+    names = (EDITORS if state(at, EDIT_KEY, False) else []) + TAB_TABLES.get(state(at, TAB_KEY), [])
+    assert len(at.dataframe) == len(names)
+    return at.dataframe[names.index(name)].value.to_numpy()
+
+
+def page_text(at) -> str:
+    return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption) \
+        + " ".join(x.value for x in at.get("latex"))
 
 
 def chart_z(at, key) -> np.ndarray:
@@ -127,12 +162,17 @@ def chart_z(at, key) -> np.ndarray:
 def test_page_defaults_show_the_hand_numbers():
     at = page()
     assert not at.warning
-    # the first screen: scores and weights of the tiny example
+    # the first screen: scores and weights of the tiny example, and nothing heavy below them
+    # (no data grid, no code highlighter: the editors and the other tabs are lazy)
     np.testing.assert_array_equal(chart_z(at, "chart_scores"), SCORES)
     np.testing.assert_allclose(chart_z(at, "chart_weights"), WEIGHTS, atol=1e-6)
+    assert len(at.get("plotly_chart")) == 2 and not at.dataframe and not at.code
+    text = page_text(at)                                             # the first tab: one row by hand
     # the circulated snippet's real NumPy error text is shown verbatim
     err = SN.run_circulated().error
     assert any(w in err for w in ("shapes", "not aligned", "mismatch"))
+    show(at, tab=TINY)
+    text += page_text(at)
     assert any(c.value == err for c in at.code)
     assert any("ValueError" in x.value for x in at.error)
     np.testing.assert_allclose(table(at, "circ")[0], [e / (e + 1), 1 / (e + 1)])
@@ -147,13 +187,13 @@ def test_page_defaults_show_the_hand_numbers():
     np.testing.assert_allclose(table(at, "weights"), WEIGHTS, atol=1e-12)
     np.testing.assert_allclose(table(at, "output"), OUTPUT, atol=1e-12)
     # soft / hard / local heatmaps
+    show(at, tab=SOFT_HARD_LOCAL)
     np.testing.assert_allclose(chart_z(at, "tiny_soft"), WEIGHTS, atol=1e-6)
     np.testing.assert_array_equal(chart_z(at, "tiny_hard"), np.eye(3))
     np.testing.assert_allclose(chart_z(at, "tiny_local"), LOCAL1, atol=1e-6, equal_nan=True)
     np.testing.assert_allclose(table(at, "tiny_local"), np.nan_to_num(LOCAL1), atol=1e-12)
     # the captions quote the same numbers
-    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption) \
-        + " ".join(x.value for x in at.get("latex"))
+    text += page_text(at)
     for s in ("0.4223, 0.1554, 0.4223", "0.2119, 0.2119, 0.5761", "[0.8446, 0.5777]",
               "[2.7183, 1.0000, 2.7183], sum = 6.4366", "[0.731, 0.269]"):
         assert s in text, s
@@ -179,12 +219,14 @@ def test_widgets_recompute_every_matrix():
     np.testing.assert_allclose(chart_z(at, "chart_scores"), ref.scores, atol=1e-6)
     np.testing.assert_allclose(table(at, "weights"), ref.weights, atol=1e-12)
     # resize: a 4th token (zeros) and a 3rd feature; W_a grows with 1 on the diagonal
+    show(at, edit=True)                                              # the sizes sit by the editors
     at.number_input(key="n_tokens").set_value(4).run()
     at.number_input(key="n_features").set_value(3).run()
     assert not at.exception
     np.testing.assert_array_equal(table(at, "X_edit"), [[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
     np.testing.assert_array_equal(table(at, "W_a_edit"), np.eye(3))
     assert table(at, "scores").shape == (4, 4)
+    show(at, tab=BY_HAND)
     at.selectbox(key="row").set_value(4).run()
     assert any("Row x4" in m.value for m in at.markdown)
     at.button(key="reset").click().run()
@@ -194,8 +236,10 @@ def test_widgets_recompute_every_matrix():
 def test_predict_then_reveal():
     at = page()
     assert not at.success
+    show(at, tab=TINY)
     at.radio(key="q_most").set_value(2).run()                       # "x3"
     assert any("Right" in s.value and f"{e / (2 + e):.4f}" in s.value for s in at.success)
+    show(at, tab=SOFT_HARD_LOCAL)
     at.radio(key="q_hard").set_value(1).run()                       # "x3": wrong
     assert any("the answer is **x1**" in x.value for x in at.error)
 
@@ -239,15 +283,22 @@ def test_old_share_link_keys_still_work():
 def test_choice_labels_never_depend_on_other_widgets():
     """Streamlit 1.67 identifies a select box's / radio's value by its label: a label that
     changes with another widget makes the value stale (issue 15).  Change every choice; the
-    labels of every select box and radio stay the same."""
+    labels of every select box and radio (in every lazy tab) stay the same."""
     at = page()
 
     def labels(at):
-        return {w.key: list(w.options) for w in list(at.selectbox) + list(at.radio) if w.key}
+        out = {}
+        for tab in TABS:
+            show(at, tab=tab)
+            out.update({w.key: list(w.options) for w in list(at.selectbox) + list(at.radio) if w.key})
+        return out
 
     before = labels(at)
-    for kind, key, value in (("selectbox", "score", "dot"), ("radio", "scope", "causal"),
-                             ("radio", "normalization", "hard"), ("selectbox", "row", 3),
-                             ("radio", "q_shape", 1), ("selectbox", "score", "additive")):
+    assert {"score", "scope", "normalization", "row", "q_temp", "q_shape", "q_most", "q_hard",
+            "q_local"} <= set(before)
+    for kind, key, value, tab in (("selectbox", "score", "dot", BY_HAND), ("radio", "scope", "causal", BY_HAND),
+                                  ("radio", "normalization", "hard", BY_HAND), ("selectbox", "row", 3, BY_HAND),
+                                  ("radio", "q_shape", 1, TINY), ("selectbox", "score", "additive", BY_HAND)):
+        show(at, tab=tab)
         getattr(at, kind)(key=key).set_value(value).run()
         assert not at.exception and labels(at) == before, key

@@ -1,5 +1,5 @@
 """Compare page layout: the input on top, then the variant cards two a row (each card: its type and
-scope, w and T one click away, its heatmap), then A − B and the metrics.
+scope, w and T one click away, its heatmap), then A − B and the metrics in lazy tabs.
 
 Every widget is drawn on every run (also while the sentence is empty), with stable keys and
 stable option values whose labels never depend on other widgets: Streamlit 1.67 identifies a
@@ -76,16 +76,28 @@ def variant_cards(count: int) -> list:
     return boxes
 
 
+#: The lazy tabs under the cards: only the open tab's content runs and is sent to the browser
+#: (the metrics' data grid and formulas load only when it is opened).
+TAB_KEY = "_compare_tab"
+DIFFERENCE, METRICS = TABS = ("Difference A − B", "Metrics")
+
+
+def result_tabs() -> dict:
+    """The tabs under the variant cards (lazy); returns label -> tab (``tab.open``: showing)."""
+    return dict(zip(TABS, st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")))
+
+
 def pair_pickers(count: int) -> None:
-    """A and B: options are the variant numbers, labelled "V1" … (labels that never change)."""
+    """A and B: options are the variant numbers, labelled "V1" … (labels that never change);
+    they keep their values while the Metrics tab hides them."""
     s = st.session_state
     for key, fallback in (("a", 1), ("b", 2)):
         if not 1 <= s[key] <= count:
             s[key] = fallback
     opts = list(range(1, count + 1))
     a, b, _ = st.columns([1, 1, 2])
-    a.selectbox(BY["a"].label, opts, key="a", format_func=lambda i: f"V{i}")
-    b.selectbox(BY["b"].label, opts, key="b", format_func=lambda i: f"V{i}")
+    a.selectbox(BY["a"].label, opts, key="a", format_func=lambda i: f"V{i}", persist_state="page")
+    b.selectbox(BY["b"].label, opts, key="b", format_func=lambda i: f"V{i}", persist_state="page")
 
 
 def caption(v: Variant, r, seed: int) -> str:

@@ -15,6 +15,7 @@ from .samples import sample_credit
 from .state import BY, Settings
 
 PREV_PATCH = "_image_prev_patch"
+UPLOAD_OPEN = "_image_upload_open"      # the lazy "Your own image" section
 
 
 # ------------------------------------------------------------------ callbacks (run before the script)
@@ -43,8 +44,11 @@ def picture_controls() -> tuple[compute.Picture, tuple | None]:
     a, b = st.columns(2)
     P.widget(BY["sample"], a, on_change=source.choose_sample)
     P.widget(BY["patch"], b, on_change=_remap_query)
-    with st.expander("Your own image", icon=":material/upload:"):
-        up, problem = uploads.image_uploader("Upload an image", key="upload", label_visibility="collapsed")
+    up = problem = None
+    # Lazy: the uploader runs and loads only while open (a shown upload stays when it closes).
+    with page.lazy_section("Your own image", UPLOAD_OPEN, icon=":material/upload:") as is_open:
+        if is_open:
+            up, problem = uploads.image_uploader("Upload an image", key="upload", label_visibility="collapsed")
     bad = source.sync_upload(up) or (("your file", problem) if problem else None)
     s[PREV_PATCH] = int(s.patch)
     pic = source.current(s.sample)
@@ -63,7 +67,10 @@ def controls(grid: tuple[int, int]) -> None:
     P.widget(BY["view"], radio="vertical")
     P.widget(BY["normalization"], radio="vertical")
     P.widget(BY["scope"], radio="vertical", disabled=s.view == "pooling")
-    P.widget(BY["window"], disabled=s.scope != "grid" or s.view == "pooling")
+    if s.scope == "grid" and s.view != "pooling":
+        # Only where it applies (it keeps its value while hidden): with no slider on the first
+        # screen, the first load needn't load the slider component.
+        P.widget(BY["window"])
     if s.head != "mean" and int(s.head) > int(s.heads):
         st.warning(f"Head `head` = {s.head} does not exist with {s.heads} head(s): showing the mean over heads.")
         s.head = "mean"
@@ -116,9 +123,8 @@ def query(pic: compute.Picture, b: dict, cfg: Settings, colorscale: str, opacity
     with page.guard("show the numbers"):
         cols, how = compute.check_table(v, cfg, b["grid"])
         st.markdown(f"**Top 5 patches** (sum of all {gh * gw:,} values shown = {v.values.sum():.4f}). {how}")
-        st.dataframe(pd.DataFrame(cols), hide_index=True, width="stretch",
-                     column_config={k: st.column_config.NumberColumn(format="%.5f")
-                                    for k in cols if k.startswith(("score", "(e", "α", "p"))})
+        # a Markdown table: light to draw (no data-grid component on the first load)
+        st.markdown(charts.number_table(cols, digits=5))
 
 
 def matrix(pic: compute.Picture, b: dict, cfg: Settings, colorscale: str) -> None:
@@ -142,18 +148,27 @@ def matrix(pic: compute.Picture, b: dict, cfg: Settings, colorscale: str) -> Non
 
 def explain(pic: compute.Picture, b: dict, cfg: Settings) -> None:
     """Where the picture comes from, the formulas, and the patch features of the query patch."""
-    s = st.session_state
-    gh, gw = b["grid"]
     d = b["features"].shape[1]
     if pic.kind == "sample":
         st.caption(f"Sample **{pic.name}**: {sample_credit(pic.name)}")
-    with st.expander("Formulas for this view", expanded=False):
-        for tex in C.formulas(cfg, d):
-            st.latex(tex)
-        st.caption(C.formula_caption(cfg, b["grid"], b["patch"], d))
-    with st.expander("What the patch features are", expanded=False), page.guard("show the features"):
-        st.dataframe(pd.DataFrame(compute.feature_table(b, cfg, s.row, s.col)), hide_index=True, width="stretch")
-        st.caption(f"Hand-made features, no trained model: the {len(FEATURE_NAMES)} content columns are "
-                   f"standardized over the {gh * gw:,} patches of this image (zero mean, unit standard "
-                   "deviation; a constant column becomes 0). Raw values are in [0, 1]. Patches are "
-                   f"numbered row-major, i = r · {gw} + c.")
+    # Lazy: their content (KaTeX, a data grid) runs and loads only while open.
+    with page.lazy_section("Formulas for this view", "_image_formulas_open") as is_open:
+        if is_open:
+            for tex in C.formulas(cfg, d):
+                st.latex(tex)
+            st.caption(C.formula_caption(cfg, b["grid"], b["patch"], d))
+    with page.lazy_section("What the patch features are", "_image_features_open") as is_open:
+        if is_open:
+            with page.guard("show the features"):
+                _features(b, cfg)
+
+
+def _features(b: dict, cfg: Settings) -> None:
+    """The query patch's features, raw and standardized, and its query."""
+    s = st.session_state
+    gh, gw = b["grid"]
+    st.dataframe(pd.DataFrame(compute.feature_table(b, cfg, s.row, s.col)), hide_index=True, width="stretch")
+    st.caption(f"Hand-made features, no trained model: the {len(FEATURE_NAMES)} content columns are "
+               f"standardized over the {gh * gw:,} patches of this image (zero mean, unit standard "
+               "deviation; a constant column becomes 0). Raw values are in [0, 1]. Patches are "
+               f"numbered row-major, i = r · {gw} + c.")

@@ -1,5 +1,6 @@
-"""The Learn page's lesson, below the interactive part: the formulas, the classic tiny example
-(the circulated NumPy snippet that fails, and the working form), and soft vs hard vs local."""
+"""The Learn page's lesson, in the lazy tabs below the interactive part: the formulas, the classic
+tiny example (the circulated NumPy snippet that fails, and the working form), and soft vs hard vs
+local."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -26,7 +27,7 @@ def quiz(key: str, question: str, options: Sequence[str], answer: int, why: str)
     """Predict, then reveal: the explanation appears once an option is chosen (values are the
     options' indices; ``answer`` is the right one's)."""
     choice = st.radio(f"**Predict:** {question}", list(range(len(options))), index=None, key=key,
-                      format_func=lambda i: options[i])
+                      format_func=lambda i: options[i], persist_state="page")
     if choice is None:
         st.caption("Choose an answer to reveal the explanation.")
     elif choice == answer:
@@ -43,7 +44,6 @@ def temperature_quiz() -> None:
 
 
 def formulas() -> None:
-    st.header("1 · The formulas")
     st.markdown("One query q looks at n inputs x₁ … xₙ: **score** each input, turn the scores into "
                 "**weights** with a softmax, and output the **weighted sum**.")
     a, b = st.columns(2)
@@ -58,7 +58,6 @@ def formulas() -> None:
 
 def circulated() -> None:
     """The version that circulates, run for real: NumPy's own error, and why."""
-    st.header("2 · The classic tiny example")
     st.markdown("Three tokens with two features, X = [[1, 0], [0, 1], [1, 1]], and W_a = I.")
     st.subheader("The version that circulates — and fails")
     run = run_circulated(TINY_X, TINY_WA)
@@ -114,7 +113,7 @@ def working_form() -> None:
 
 def soft_hard_local(colorscale: str) -> None:
     """The tiny example under three mechanisms, side by side."""
-    st.header("3 · Soft vs hard vs local on the tiny example")
+    st.markdown("The tiny example under three mechanisms, side by side.")
     views = {"soft": ("soft, global", steps(TINY_X, TINY_WA)),
              "hard": ("hard, global", steps(TINY_X, TINY_WA, normalization="hard")),
              "local": ("soft, local w = 1", steps(TINY_X, TINY_WA, scope="local", window=1))}

@@ -1,5 +1,6 @@
 """The Image page (the mechanism on hand-made features) in a real browser: click a patch, upload
-images (good, corrupt, a bomb).  The uploader sits in the "Your own image" expander beside the chart."""
+images (good, corrupt, a bomb).  The uploader sits in the "Your own image" section beside the chart
+(a lazy expander: the uploader exists only while it is open)."""
 from __future__ import annotations
 
 import io
@@ -34,8 +35,13 @@ def _bomb(path):
 
 
 def _upload(page, path):
+    if page.locator(UPLOAD).count() == 0:                   # open "Your own image" first, as a user does
+        n = S.runs(page)
+        page.get_by_test_id("stExpander").filter(has_text="Your own image").locator("summary").click()
+        S.wait_idle(page, n)
+        page.locator(UPLOAD).wait_for(state="attached")
     n = S.runs(page)
-    page.locator(UPLOAD).set_input_files(str(path))         # the input exists while the expander is closed
+    page.locator(UPLOAD).set_input_files(str(path))
     S.wait_idle(page, n, plot=True)
 
 

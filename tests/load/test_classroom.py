@@ -22,6 +22,7 @@ DURATION = float(os.environ.get("CLASSROOM_DURATION_S", "30"))
 def test_lessons_are_links_to_the_sentence_page_the_class_can_open():
     """The plan itself: every lesson preset becomes a page path + query the client can open."""
     links = [C.lesson_link(k) for k in range(len(C.LESSONS))]
+    assert len(links) >= 4                          # Home's Sentence presets, none dropped
     assert {page for _t, page, _q in links} == {"sentence"}
     assert all(q for _t, _p, q in links)
     # a typist's first change is a sentence nobody typed before; the others change widgets
