@@ -20,7 +20,8 @@ WARM_MODULES = ["torch", "plotly.graph_objects", "pandas", "attention", "attenti
                 "features.model.view", "features.image.view", "features.translate.view",
                 "features.digits.view", "features.summarize.view", "features.learn.view",
                 "features.compare.view"]
-WARM_CALLS = ["ui.models:minilm", "features.home.view:warm"]
+WARM_CALLS = ["ui.models:minilm", "ui.models:warm_trained", "features.home.view:warm",
+              "features.digits.compute:test_images"]
 
 if __name__ == "__main__":
     from PIL import Image

@@ -1,0 +1,37 @@
+"""The server's warm-up (ui/warmup.py, run by app.py's lifespan): every module and model loader
+app.py lists loads without an error, and the models it loads are the ones the pages then use."""
+from __future__ import annotations
+
+import ast
+import gc
+import logging
+from pathlib import Path
+
+import app  # noqa: F401 - imported as the server imports it (defines the st.App)
+from ui import models, warmup
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_warm_call_runs_without_an_error(caplog):
+    caplog.set_level(logging.WARNING, logger="attention_explorer.warmup")
+    try:
+        warmup.warm(app.WARM_MODULES, app.WARM_CALLS)
+    finally:
+        gc.unfreeze()
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert set(app.WARM_MODULES) | set(app.WARM_CALLS) <= set(warmup.DONE)
+    # the trained models the pages load are now the cached objects (one per server)
+    for kind in models.TRAINED:
+        for variant in models.cards(kind):
+            assert models.trained(kind, variant) is models.trained(kind, variant)
+
+
+def test_the_warm_modules_are_the_pages_feature_views():
+    """A page added without warming its module would pay its imports on the first visitor."""
+    tree = ast.parse((ROOT / "app.py").read_text())
+    pages = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call)
+             and getattr(n.func, "attr", "") == "Page" and n.args and isinstance(n.args[0], ast.Constant)}
+    for page in pages:
+        name = Path(page).stem
+        assert f"features.{name}.view" in app.WARM_MODULES, name
