@@ -56,23 +56,7 @@ def heatmap(weights: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str
     else:
         # The transparent overlay sits on top, so it takes the hover: it carries the label.
         hm["hoverinfo"] = "skip"
-        xx, yy = np.meshgrid(np.arange(nk, dtype=np.int16), np.arange(nq, dtype=np.int16))
-        overlay = dict(
-            # SVG draws one DOM node per marker (22 s for 512 x 512 in headless Chromium);
-            # WebGL draws 262k markers in ~2 s and still reports clicks.
-            type="scatter" if nq * nk <= _MAX_SVG_CELLS else "scattergl",
-            x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False, name="cells",
-            marker=dict(symbol="square", size=max(4, min(24, 600 // max(nq, nk))), opacity=0))
-        if small:
-            cd = np.empty((nq * nk, 3), dtype=object)
-            cd[:, :2] = qk.reshape(-1, 2)
-            cd[:, 2] = [None if np.isnan(x) else float(x) for x in w.ravel()]
-            overlay.update(customdata=cd, hovertemplate=(
-                "%{customdata[0]} → %{customdata[1]}: %{customdata[2]:.4f}<extra></extra>"))
-        else:
-            overlay.update(customdata=w.ravel(),
-                           hovertemplate="query %{y} → key %{x}: %{customdata:.4f}<extra></extra>")
-        data.append(overlay)
+        data.append(_click_overlay(w, qk if small else None))
     shapes = []
     if highlight_row is not None and 0 <= highlight_row < nq:
         shapes.append(dict(type="rect", x0=-0.5, x1=nk - 0.5, y0=highlight_row - 0.5,
@@ -95,6 +79,30 @@ def heatmap(weights: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str
     # update_* call (3x faster for small figures; this is on every rerun).
     fig = go.Figure(data=data, layout=layout)
     return fig
+
+
+def _click_overlay(w: np.ndarray, qk: Optional[np.ndarray]) -> dict:
+    """A transparent scatter, one square marker per cell of ``w (n_query, n_key)`` (NaN = blank):
+    it takes the clicks and the hover; ``qk`` ``(n_query, n_key, 2)`` = (query, key) labels for the
+    hover text (None above ``_MAX_HOVER_CELLS``: positions instead)."""
+    nq, nk = w.shape
+    xx, yy = np.meshgrid(np.arange(nk, dtype=np.int16), np.arange(nq, dtype=np.int16))
+    overlay = dict(
+        # SVG draws one DOM node per marker (22 s for 512 x 512 in headless Chromium);
+        # WebGL draws 262k markers in ~2 s and still reports clicks.
+        type="scatter" if nq * nk <= _MAX_SVG_CELLS else "scattergl",
+        x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False, name="cells",
+        marker=dict(symbol="square", size=max(4, min(24, 600 // max(nq, nk))), opacity=0))
+    if qk is not None:
+        cd = np.empty((nq * nk, 3), dtype=object)
+        cd[:, :2] = qk.reshape(-1, 2)
+        cd[:, 2] = [None if np.isnan(x) else float(x) for x in w.ravel()]
+        overlay.update(customdata=cd, hovertemplate=(
+            "%{customdata[0]} → %{customdata[1]}: %{customdata[2]:.4f}<extra></extra>"))
+    else:
+        overlay.update(customdata=w.ravel(),
+                       hovertemplate="query %{y} → key %{x}: %{customdata:.4f}<extra></extra>")
+    return overlay
 
 
 def bars(values: np.ndarray, labels: Sequence[str], *, title: str = "",

@@ -62,24 +62,43 @@ def image_overlay(image_uri: str, grid: tuple[int, int], patch: int,
     Streamlit's ``on_select`` reports clicks as ``points[0]["x"/"y"]`` = (c, r).
     """
     gh, gw = int(grid[0]), int(grid[1])
-    n = gh * gw
     fig = go.Figure(go.Image(source=image_uri, x0=-0.5 + 0.5 / patch, dx=1.0 / patch,
                              y0=-0.5 + 0.5 / patch, dy=1.0 / patch, hoverinfo="skip", name="image"))
     shown = None
     if values is not None:
-        v = np.asarray(values, dtype=np.float32).reshape(-1)
-        if v.size != n:
-            raise ValueError(f"expected {n} values for a {gh}×{gw} grid, got {v.size}")
-        shown = v
-        if scope_mask is not None:
-            m = np.asarray(scope_mask, dtype=bool).reshape(-1)
-            shown = np.where(m, v, np.float32(np.nan)).astype(np.float32)
+        shown = _shown_values(values, scope_mask, gh * gw, (gh, gw))
         top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 0.0
         zmax = zmax if zmax is not None else (top if top > 0 else 1.0)
         fig.add_trace(go.Heatmap(
             z=shown.reshape(gh, gw), x0=0, dx=1, y0=0, dy=1, zmin=0.0, zmax=zmax,
             colorscale=fade_colorscale(colorscale) if fade else colorscale, opacity=float(opacity), hoverinfo="skip", name=value_name,
             colorbar=dict(title=dict(text=escape_label(value_name)), thickness=14)))
+    _add_marks(fig, window, query, samples, argmax)
+    if clickable:
+        fig.add_trace(_click_targets(gh, gw, shown, value_name))
+    _patch_axes(fig, gh, gw)
+    aspect = gh / gw
+    fig.update_layout(
+        title=dict(text=escape_label(title)), height=height or int(min(760, max(260, 640 * aspect + 130))),
+        margin=dict(l=10, r=10, t=60 if title else 30, b=10), hovermode="closest",
+        clickmode="event+select", dragmode=False,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
+    return fig
+
+
+def _shown_values(values, scope_mask, n: int, grid: tuple[int, int]) -> np.ndarray:
+    """``values`` ``(n,)`` float32, NaN outside ``scope_mask`` (those patches stay uncoloured)."""
+    v = np.asarray(values, dtype=np.float32).reshape(-1)
+    if v.size != n:
+        raise ValueError(f"expected {n} values for a {grid[0]}×{grid[1]} grid, got {v.size}")
+    if scope_mask is None:
+        return v
+    m = np.asarray(scope_mask, dtype=bool).reshape(-1)
+    return np.where(m, v, np.float32(np.nan)).astype(np.float32)
+
+
+def _add_marks(fig: go.Figure, window, query, samples, argmax) -> None:
+    """The window (dashed), the query patch (orange), hard samples (rings, "×count"), arg-max (star)."""
     if window is not None:
         r0, r1, c0, c1 = window
         fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 + 0.5, y0=r0 - 0.5, y1=r1 + 0.5,
@@ -107,18 +126,25 @@ def image_overlay(image_uri: str, grid: tuple[int, int], patch: int,
                                  marker=dict(symbol="star", size=16, color="white",
                                              line=dict(color="black", width=1.5)),
                                  hovertemplate=f"arg-max patch ({r}, {c})<extra></extra>"))
-    if clickable:
-        xx, yy = np.meshgrid(np.arange(gw, dtype=np.int16), np.arange(gh, dtype=np.int16))
-        px_per_patch = 620 / max(gh, gw)
-        hover = dict(hovertemplate="patch (%{y}, %{x})<extra></extra>")
-        if shown is not None:
-            hover = dict(customdata=np.nan_to_num(shown, nan=0.0),
-                         hovertemplate=f"patch (%{{y}}, %{{x}}): {escape_label(value_name)} = "
-                                       "%{customdata:.5f}<extra></extra>")
-        fig.add_trace(go.Scatter(
-            x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False, name="patches",
-            marker=dict(symbol="square", size=max(4, min(40, int(px_per_patch))), opacity=0,
-                        color="white"), **hover))
+
+
+def _click_targets(gh: int, gw: int, shown: Optional[np.ndarray], value_name: str) -> go.Scatter:
+    """A transparent square marker on every patch centre, so clicks reach Python as (c, r)."""
+    xx, yy = np.meshgrid(np.arange(gw, dtype=np.int16), np.arange(gh, dtype=np.int16))
+    px_per_patch = 620 / max(gh, gw)
+    hover = dict(hovertemplate="patch (%{y}, %{x})<extra></extra>")
+    if shown is not None:
+        hover = dict(customdata=np.nan_to_num(shown, nan=0.0),
+                     hovertemplate=f"patch (%{{y}}, %{{x}}): {escape_label(value_name)} = "
+                                   "%{customdata:.5f}<extra></extra>")
+    return go.Scatter(
+        x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False, name="patches",
+        marker=dict(symbol="square", size=max(4, min(40, int(px_per_patch))), opacity=0,
+                    color="white"), **hover)
+
+
+def _patch_axes(fig: go.Figure, gh: int, gw: int) -> None:
+    """Patch column / row axes over the ``gh × gw`` grid, square cells, row 0 on top."""
     step = _tick_step(gw)
     fig.update_xaxes(range=[-0.5, gw - 0.5], tickmode="array", tickvals=np.arange(0, gw, step),
                      title="patch column c", showgrid=False, zeroline=False, constrain="domain")
@@ -126,10 +152,3 @@ def image_overlay(image_uri: str, grid: tuple[int, int], patch: int,
     fig.update_yaxes(range=[gh - 0.5, -0.5], tickmode="array", tickvals=np.arange(0, gh, step),
                      title="patch row r", showgrid=False, zeroline=False, scaleanchor="x",
                      scaleratio=1, constrain="domain")
-    aspect = gh / gw
-    fig.update_layout(
-        title=dict(text=escape_label(title)), height=height or int(min(760, max(260, 640 * aspect + 130))),
-        margin=dict(l=10, r=10, t=60 if title else 30, b=10), hovermode="closest",
-        clickmode="event+select", dragmode=False,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
-    return fig

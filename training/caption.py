@@ -197,7 +197,25 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
     if bar is not None:
         bar.close()
     model.eval()
-    card = {
+    card = make_card(variant, model, cfg, tc, recipe, threads, losses,
+                     timing={"wall_seconds": round(wall, 1),
+                             # CPU seconds of this process: the wall time on an otherwise idle core
+                             "cpu_seconds": round(cpu, 1),
+                             "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)]})
+    if do_eval:
+        card["test"] = evaluate(model, tc, recipe)
+        card["test"]["per_digit_definition"] = ("share of true digits read correctly at their "
+                                                "position; a missing or extra digit is wrong")
+    if save:
+        save_model(model, card, out_dir)
+    return model, card
+
+
+def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfig, recipe: D.Recipe,
+              threads: int, losses: list, timing: dict) -> dict:
+    """The JSON card of a trained model (before its test results): what it is, its data recipe,
+    seed, steps and ``timing`` (wall / CPU seconds, load average)."""
+    return {
         "task": "read a handwritten digit string (3-6 digits) left to right",
         "variant": variant,
         "model": "CNN encoder (4x12 cell grid) + GRU decoder attending through attention.attend "
@@ -221,22 +239,12 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
                           "stratified by digit)",
                  "recipe": recipe.to_dict(),
                  "train_strings": tc.steps * tc.batch},
-        "training": {**asdict(tc), "wall_seconds": round(wall, 1),
-                     # CPU seconds of this process: the wall time on an otherwise idle core
-                     "cpu_seconds": round(cpu, 1),
-                     "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)],
+        "training": {**asdict(tc), **timing,
                      "environment": common.environment(threads),
                      "final_ce": float(np.mean(losses[-50:])),
                      "first_ce": float(np.mean(losses[:10]))},
         "command": f"python -m training caption --variant {variant}",
     }
-    if do_eval:
-        card["test"] = evaluate(model, tc, recipe)
-        card["test"]["per_digit_definition"] = ("share of true digits read correctly at their "
-                                                "position; a missing or extra digit is wrong")
-    if save:
-        save_model(model, card, out_dir)
-    return model, card
 
 
 def save_model(model: Captioner, card: dict, out_dir: Optional[Path] = None) -> tuple[Path, Path]:

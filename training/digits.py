@@ -307,9 +307,6 @@ def preprocess(img: np.ndarray, target_height: float = 22.0) -> Preprocessed:
        ``target_height`` px tall (or fills the width, if it is long), and centred in
        ``IMG_H x IMG_W``.
     """
-    from PIL import Image
-    from scipy import ndimage
-
     out = Preprocessed()
     gray = to_gray(img)
     info = out.info
@@ -317,30 +314,13 @@ def preprocess(img: np.ndarray, target_height: float = 22.0) -> Preprocessed:
     info["inverted"] = bool(np.median(gray) > 0.5)
     g = 1.0 - gray if info["inverted"] else gray
     out.stages["grayscale"] = g.astype(np.float32)
-    # Background: a grey opening wider than any pen stroke keeps the paper (and its uneven
-    # lighting) and drops the strokes; subtracting it leaves the strokes on a flat 0.
-    k = max(15, min(g.shape) // 6) | 1
-    bg = ndimage.grey_opening(g, size=(k, k))
-    x = np.clip(g - bg, 0, None).astype(np.float32)
-    info["contrast"] = float(x.max())
-    if x.max() < 0.08:                                    # flat picture: nothing written
+    found = _ink(g, info)
+    if found is None:                                     # flat picture: nothing written
         out.stages["ink"] = np.zeros_like(g)
         info.update(ink_fraction=0.0, blobs=0, components=0, small_specks=0)
         return out
-    t = _otsu(x / x.max()) * x.max()                      # ink vs paper
-    top = float(np.percentile(x[x > t], 95)) if (x > t).sum() > 4 else float(x.max())
-    x = np.clip(x / max(top, 1e-6), 0, 1)
-    x = np.where(x >= 0.5 * t / max(top, 1e-6), x, 0.0).astype(np.float32)
-    lab, n = ndimage.label(x > 0)
-    sizes = ndimage.sum(np.ones_like(x), lab, index=np.arange(1, n + 1)) if n else np.zeros(0)
-    keep = np.zeros(n + 1, bool)
-    if n:
-        keep[1:] = sizes >= max(4.0, 0.02 * sizes.max())
-    x = np.where(keep[lab], x, 0.0).astype(np.float32)
-    x = _thicken(x, info)
+    x, lab, keep = found
     out.stages["ink"] = x
-    info["components"] = int(n)
-    info["small_specks"] = int(n - keep[1:].sum())
     ys, xs = np.nonzero(x)
     info["ink_fraction"] = float((x > 0).mean())
     if len(ys) == 0:
@@ -353,8 +333,46 @@ def preprocess(img: np.ndarray, target_height: float = 22.0) -> Preprocessed:
     info["bbox"] = (int(y0), int(x0), int(ch), int(cw))
     info["aspect"] = cw / max(ch, 1)
     info["fill"] = float((crop > 0).mean())                     # inked share of the box
-    # Blobs: kept components, merging pieces that overlap horizontally (a "5" drawn
-    # in two strokes) -- a rough count of separate digits.
+    info["blobs"] = _count_blobs(lab, keep)
+    out.image = out.stages["model input"] = _model_input(crop, target_height)
+    return out
+
+
+def _ink(g: np.ndarray, info: dict):
+    """Step 2 of :func:`preprocess` on the bright-ink picture ``g (H, W)``: the ink ``(H, W)``
+    float32 in [0, 1], its component labels ``(H, W)`` and the kept-component flags ``(n + 1,)``;
+    ``None`` when the picture is flat (contrast < 0.08).  Records contrast, components, specks."""
+    from scipy import ndimage
+
+    # Background: a grey opening wider than any pen stroke keeps the paper (and its uneven
+    # lighting) and drops the strokes; subtracting it leaves the strokes on a flat 0.
+    k = max(15, min(g.shape) // 6) | 1
+    bg = ndimage.grey_opening(g, size=(k, k))
+    x = np.clip(g - bg, 0, None).astype(np.float32)
+    info["contrast"] = float(x.max())
+    if x.max() < 0.08:
+        return None
+    t = _otsu(x / x.max()) * x.max()                      # ink vs paper
+    top = float(np.percentile(x[x > t], 95)) if (x > t).sum() > 4 else float(x.max())
+    x = np.clip(x / max(top, 1e-6), 0, 1)
+    x = np.where(x >= 0.5 * t / max(top, 1e-6), x, 0.0).astype(np.float32)
+    lab, n = ndimage.label(x > 0)
+    sizes = ndimage.sum(np.ones_like(x), lab, index=np.arange(1, n + 1)) if n else np.zeros(0)
+    keep = np.zeros(n + 1, bool)
+    if n:
+        keep[1:] = sizes >= max(4.0, 0.02 * sizes.max())
+    x = np.where(keep[lab], x, 0.0).astype(np.float32)
+    x = _thicken(x, info)
+    info["components"] = int(n)
+    info["small_specks"] = int(n - keep[1:].sum())
+    return x, lab, keep
+
+
+def _count_blobs(lab: np.ndarray, keep: np.ndarray) -> int:
+    """Kept components, merging pieces that overlap horizontally (a "5" drawn in two strokes):
+    a rough count of separate digits."""
+    from scipy import ndimage
+
     spans = sorted((sl[1].start, sl[1].stop) for i, sl in enumerate(ndimage.find_objects(lab), 1)
                    if keep[i] and sl is not None)
     merged: list[list[int]] = []
@@ -363,9 +381,15 @@ def preprocess(img: np.ndarray, target_height: float = 22.0) -> Preprocessed:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    info["blobs"] = len(merged)
+    return len(merged)
 
-    # 4. model input: 8-px-tall box-filtered raster, then a smooth upsample.
+
+def _model_input(crop: np.ndarray, target_height: float) -> np.ndarray:
+    """Step 4 of :func:`preprocess`: the ink crop ``(h, w)`` -> the model input ``(IMG_H, IMG_W)``
+    float32: an 8-px-tall box-filtered raster, smoothly upsampled and centred."""
+    from PIL import Image
+
+    ch, cw = crop.shape
     small_h = SRC
     small_w = max(1, int(round(cw * small_h / ch)))
     small = np.asarray(Image.fromarray(crop).resize((small_w, small_h), Image.Resampling.BOX),
@@ -380,9 +404,7 @@ def preprocess(img: np.ndarray, target_height: float = 22.0) -> Preprocessed:
     oy, ox = (IMG_H - th) // 2, (IMG_W - tw) // 2
     canvas[oy:oy + th, ox:ox + tw] = big
     canvas /= max(float(canvas.max()), 1e-6)
-    out.stages["model input"] = canvas
-    out.image = canvas
-    return out
+    return canvas
 
 
 def check_input(p: Preprocessed, max_digits: int = MAX_DIGITS) -> Optional[str]:

@@ -107,7 +107,7 @@ def caption(v: Variant, r, seed: int) -> str:
         p = ", ".join(f"{x:.2f}" for x in r.positions.tolist()[:12])
         more = ", …" if r.positions.numel() > 12 else ""
         parts.append(f"Centres p_i = [{p}{more}] (seeded random W_p, v_p, seed {seed}); weights × "
-                     f"Gaussian (σ = w/2 = {v.window / 2:g}), so rows sum to less than 1.")
+                     f"Gaussian (σ = w/2 = {v.window / 2:g}), so rows sum to at most 1.")
     elif v.normalization in ("hard", "hard_sampled"):
         parts.append("One 1 per row" + (f" (drawn with seed {seed})." if v.normalization == "hard_sampled"
                                         else " (the arg-max; first on ties)."))
@@ -191,7 +191,7 @@ def metrics(variants: list[Variant], ms: list[WeightMetrics], n: int) -> None:
     for tex in METRIC_LATEX.values():
         st.latex(tex)
     if any(v.scope == "local_p" for v in variants):
-        st.caption("Local-p rows sum to less than 1 (the Gaussian factor), so for these metrics each "
+        st.caption("Local-p rows sum to at most 1 (the Gaussian factor), so for these metrics each "
                    "local-p row is first divided by its sum; the heatmaps and downloads show the "
                    "weights as computed.")
     for i, m in enumerate(ms, 1):
