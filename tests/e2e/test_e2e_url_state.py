@@ -8,6 +8,7 @@ import urllib.parse
 import pytest
 
 import stbrowser as S
+import stclient
 import stserver
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +40,30 @@ def test_fast_arrow_keys_keep_slider_chart_and_url_equal(tab, base_url, artifact
         assert shown == 4, (attempt, shown)
         assert url_params(page).get("layer") == "4", (attempt, page.url)
         assert ">layer 4," in chart_title(page), (attempt, chart_title(page))
+
+
+def test_a_change_that_arrives_with_a_stale_url_is_what_shows(base_url):
+    """Issue 15 #3, the mechanism without the timing: a browser that sends a widget change while
+    its address bar still holds an older view (the page's URL update for the last change not
+    yet applied) must get the change it made, in the view and in the URL.  The old code applied
+    the URL on every run: layer 4 came back as layer 2 (the stale URL), deterministically."""
+    def title(res):
+        return res.charts[0]["layout"]["title"]["text"]
+
+    async def go():
+        async with stclient.Session(base_url, "sentence", "text=" + urllib.parse.quote(SENTENCE)) as s:
+            assert (await s.open()).ok
+            assert "layer 2," in title(await s.set("layer", 2))
+            stale = s.query
+            assert "layer 3," in title(await s.set("layer", 3))
+            s.query = stale                              # the address bar is one change behind
+            res = await s.set("layer", 4)
+            assert res.ok, res.exceptions
+            return title(res), urllib.parse.parse_qs(s.query)
+
+    shown, query = stclient.run(go())
+    assert shown.startswith("layer 4,"), shown
+    assert query.get("layer") == ["4"], query
 
 
 def test_back_and_forward_move_between_views(tab, base_url, artifacts):
