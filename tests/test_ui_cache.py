@@ -1,0 +1,80 @@
+"""ui/cache.py: the byte-bounded cache shared by every session (issue 15 #6)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from ui.cache import BytesLRU, bounded, nbytes
+
+
+def arr(mb: float, fill: float = 0.0) -> np.ndarray:
+    return np.full(int(mb * 2**20) // 8, fill, dtype=np.float64)
+
+
+def test_bounded_by_bytes_and_evicts_least_recently_used():
+    c = BytesLRU("t", max_bytes=int(3.5 * 2**20))
+    for k in "abc":
+        c.get_or_compute(k, lambda k=k: arr(1, ord(k)))
+    assert len(c) == 3 and c.total == 3 * 2**20
+    c.get_or_compute("a", lambda: pytest.fail("a is cached"))           # a becomes most recent
+    c.get_or_compute("d", lambda: arr(1, 1.0))                          # over budget: b goes
+    assert len(c) == 3 and c.total <= c.max_bytes
+    calls = []
+    c.get_or_compute("b", lambda: calls.append("b") or arr(1))         # b was evicted
+    assert calls == ["b"]
+    assert c.get_or_compute("a", lambda: pytest.fail("a still cached"))[0] == ord("a")
+
+
+def test_a_value_larger_than_the_budget_is_returned_but_not_kept():
+    c = BytesLRU("t", max_bytes=2**20)
+    v = c.get_or_compute("big", lambda: arr(2))
+    assert v.size == 2**18 and len(c) == 0 and c.total == 0
+
+
+def test_cached_arrays_are_read_only_so_no_session_can_change_anothers():
+    c = BytesLRU("t", max_bytes=2**20)
+    v = c.get_or_compute("k", lambda: {"q": np.zeros(3), "parts": [np.ones(2)]})
+    for a in (v["q"], v["parts"][0]):
+        with pytest.raises(ValueError):
+            a[0] = 5
+
+
+def test_a_key_asked_for_by_a_class_at_once_is_computed_once():
+    c = BytesLRU("t", max_bytes=2**20)
+    calls, out = [], []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return np.arange(4.0)
+
+    threads = [threading.Thread(target=lambda: out.append(c.get_or_compute("k", slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(out) == 8 and all(o is out[0] for o in out)
+
+
+def test_a_failed_computation_is_not_cached_and_does_not_block_the_next():
+    c = BytesLRU("t", max_bytes=2**20)
+    with pytest.raises(RuntimeError):
+        c.get_or_compute("k", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert len(c) == 0
+    assert c.get_or_compute("k", lambda: np.ones(1))[0] == 1
+
+
+def test_bounded_decorator_keys_on_arguments():
+    calls = []
+
+    @bounded("test-decorator", max_bytes=2**20)
+    def f(n, scale=1.0):
+        calls.append((n, scale))
+        return np.full(n, scale)
+
+    assert f(3)[0] == 1.0 and f(3)[0] == 1.0 and f(3, scale=2.0)[0] == 2.0
+    assert calls == [(3, 1.0), (3, 2.0)]
+    assert f.cache.total == nbytes(np.ones(3)) * 2
