@@ -52,6 +52,10 @@ END = 10            # token "end of string"
 START = 11          # input token of the first step (never emitted)
 N_OUT = 11          # 10 digits + END
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "caption"
+#: The order a caption lists the digits in; one set of models per order (same architecture):
+#: "left_to_right" as written, "largest_first" from the largest digit to the smallest (ties in
+#: any order), so the attention has to jump along the string instead of sweeping it.
+ORDERS = ("left_to_right", "largest_first")
 
 
 @dataclass(frozen=True)
@@ -292,17 +296,26 @@ def targets_from(digits: torch.Tensor, lengths: torch.Tensor, T: int) -> torch.T
     return out
 
 
+def weights_dir(order: str = "left_to_right") -> Path:
+    """The folder of the shipped models of caption ``order`` (see :data:`ORDERS`):
+    ``weights/caption`` for left to right, ``weights/caption/<order>`` otherwise."""
+    one_of("order", order, ORDERS)
+    return WEIGHTS_DIR if order == "left_to_right" else WEIGHTS_DIR / order
+
+
 def card_path(variant: str, root: Optional[Path] = None) -> tuple[Path, Path]:
-    """``(weights .safetensors, card .json)`` paths of a variant."""
+    """``(weights .safetensors, card .json)`` paths of a variant (``root`` default: the
+    left-to-right models' folder)."""
     d = Path(root) if root is not None else WEIGHTS_DIR
     return d / f"{variant}.safetensors", d / f"{variant}.json"
 
 
-def load(variant: str, root: Optional[Path] = None) -> tuple[Captioner, dict]:
-    """The shipped model of ``variant`` (eval mode) and its JSON card, read offline."""
+def load(variant: str, root: Optional[Path] = None, order: str = "left_to_right") -> tuple[Captioner, dict]:
+    """The shipped model of ``variant`` trained for caption ``order`` (eval mode) and its JSON
+    card, read offline (from ``root`` if given)."""
     from safetensors.torch import load_file
     one_of("variant", variant, tuple(VARIANTS))
-    wpath, cpath = card_path(variant, root)
+    wpath, cpath = card_path(variant, root if root is not None else weights_dir(order))
     card = json.loads(cpath.read_text())
     cfg = card["config"]
     cfg = CaptionConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})

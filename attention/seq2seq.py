@@ -464,6 +464,11 @@ def from_files(stem) -> tuple[Seq2Seq, dict]:
     return model, card
 
 
+def weights_dir() -> Path:
+    """The folder of the shipped models (``<variant>.safetensors`` + ``<variant>.json``)."""
+    return WEIGHTS_DIR
+
+
 def load(variant: str) -> tuple[Seq2Seq, dict]:
     """The shipped model trained with attention ``variant`` (see :data:`VARIANTS`) and its card."""
     one_of("variant", variant, tuple(VARIANTS))

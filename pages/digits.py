@@ -24,7 +24,7 @@ with top_r:
         st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))
 r = None
 with page.guard("read the digits"):
-    r = compute.read(shown.image, s.variant, int(s.samples), int(s.seed))
+    r = compute.read(shown.image, s.variant, s.order, int(s.samples), int(s.seed))
     view.caption(r, shown)
     view.small_multiples(r, shown, prefs.colorscale)
 if r is not None:

@@ -79,10 +79,33 @@ def test_accuracy_table_is_the_cards():
     from features.digits import compute
     at = run_page(PAGE, source="test")
     df = at.dataframe[-1].value
-    for v, card in compute.cards().items():
-        row = df[df["attention"] == v].iloc[0]
-        assert row["exact, 4-digit strings"] == pytest.approx(card["test"]["exact_4_digits"])
-        assert row["per digit"] == pytest.approx(card["test"]["per_digit"])
+    assert len(df) == 6                                   # 2 caption orders x 3 attention types
+    for order, label in compute.ORDER_LABELS.items():
+        for v, card in compute.cards(order).items():
+            row = df[(df["attention"] == v) & (df["captions"] == label.lower())].iloc[0]
+            assert row["exact, 4-digit strings"] == pytest.approx(card["test"]["exact_4_digits"])
+            assert row["per digit"] == pytest.approx(card["test"]["per_digit"])
+
+
+@pytest.mark.parametrize("variant", ["soft", "local"])
+def test_largest_first_is_read_by_its_own_models_and_checked_against_the_sorted_truth(variant):
+    k = 5
+    image, truth = _pick(k)
+    at = run_page(PAGE, source="test", test_image=str(k), variant=variant, order="largest_first")
+    assert not at.exception
+    m, _ = load(variant, order="largest_first")
+    dec = m.decode(torch.tensor(np.array(image, np.float32)).reshape(1, 1, D.IMG_H, D.IMG_W))
+    heading = next(x.value for x in at.markdown if "largest digit first" in x.value)
+    assert f"`{dec.caption(0)}`" in heading.replace("?", "")
+    want = " ".join(sorted(truth.split(), reverse=True))
+    notes = " ".join(c.value for c in at.caption) + " ".join(w.value for w in at.warning)
+    assert f"True string: `{want}`" in notes
+    z, _ = _panels(at)
+    n = int(dec.lengths[0])
+    assert len(z) == n
+    for t in range(n):              # this model's weights, not the left-to-right model's
+        assert np.allclose(z[t].reshape(-1), dec.weights[0, t].numpy(), atol=1e-6)
+    assert dict(at.query_params).get("order") in ("largest_first", ["largest_first"])
 
 
 def _fake_canvas(monkeypatch, holder):

@@ -36,6 +36,15 @@ def test_home_page_lists_presets():
         assert title in text
 
 
+def test_home_lists_every_page_of_the_navigation():
+    """The list under the presets links every page app.py navigates to (Read digits was missing)."""
+    import ast
+    tree = ast.parse((ROOT / "app.py").read_text())
+    nav = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call)
+           and getattr(n.func, "attr", "") == "Page" and n.args and isinstance(n.args[0], ast.Constant)}
+    assert {f for f, *_ in presets.PAGES} == nav - {"pages/home.py"}
+
+
 def test_export_csv_and_json_parse_back_to_the_matrix():
     m = np.array([[0.25, 0.75], [1.0, np.nan]])
     rows, cols = ["q <b>1</b>", "q,2"], ["k\"1", "k2"]

@@ -22,9 +22,15 @@ def test_every_warm_call_runs_without_an_error(caplog):
     assert not caplog.records, [r.getMessage() for r in caplog.records]
     assert set(app.WARM_MODULES) | set(app.WARM_CALLS) <= set(warmup.DONE)
     # the trained models the pages load are now the cached objects (one per server)
-    for kind in models.TRAINED:
-        for variant in models.cards(kind):
-            assert models.trained(kind, variant) is models.trained(kind, variant)
+    shipped = {(kind, tuple(sorted(opts.items()))): sorted(models.cards(kind, **opts))
+               for kind, (_, option_sets) in models.TRAINED.items() for opts in option_sets}
+    assert shipped == {("translate", ()): sorted(["bahdanau", "luong", "local_m", "local_p", "hard"]),
+                       ("caption", (("order", "left_to_right"),)): ["hard", "local", "soft"],
+                       ("caption", (("order", "largest_first"),)): ["hard", "local", "soft"]}
+    for kind, (_, option_sets) in models.TRAINED.items():
+        for opts in option_sets:
+            for variant in models.cards(kind, **opts):
+                assert models.trained(kind, variant, **opts) is models.trained(kind, variant, **opts)
 
 
 def test_the_warm_modules_are_the_pages_feature_views():

@@ -1,11 +1,13 @@
 """Train the digit-string captioners (Show, Attend and Tell), one per attention type.
 
     python -m training caption --variant all        # soft, hard, local in turn
+    python -m training caption --variant all --order largest_first   # largest digit first
     python -m training.caption --variant soft       # same, without the dispatcher
 
 Deterministic by seed (data batch i = ``default_rng([seed, i])``, torch seeded, one
 thread by default), CPU, a tqdm bar with the loss.  Writes
-``weights/caption/<variant>.safetensors`` and a JSON card: data recipe, seed, steps,
+``weights/caption/<variant>.safetensors`` (``weights/caption/largest_first/...`` for the
+largest-first captions) and a JSON card: data recipe, seed, steps,
 wall time and threads, parameter count, test accuracy (exact string, per digit, on
 4-digit strings) and the training settings.
 
@@ -38,8 +40,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from attention.captioner import (END, VARIANTS, WEIGHTS_DIR, CaptionConfig, Captioner,
-                                 card_path, config_dict, targets_from)
+from attention.captioner import (END, ORDERS, VARIANTS, CaptionConfig, Captioner, card_path,
+                                 config_dict, targets_from, weights_dir)
 from training import common, digits as D
 
 
@@ -58,6 +60,7 @@ class TrainConfig:
     expected_share: float = 0.5    # hard: share of images using the expected context (Xu et al.)
     soft_warmup: float = 0.25      # hard: first share of training with the expected context only
     seed: int = 0
+    order: str = "left_to_right"   # caption order (attention.captioner.ORDERS)
     threads: int = 1
     n_test: int = 2000
     n_test4: int = 1000
@@ -99,13 +102,14 @@ def accuracy(model: Captioner, images: torch.Tensor, digits: torch.Tensor, lengt
 
 def evaluate(model: Captioner, tc: TrainConfig, recipe: D.Recipe = D.Recipe()) -> dict:
     """Accuracy on the fixed test sets (test-pool digits only)."""
-    mixed = accuracy(model, *D.test_set(tc.n_test, recipe=recipe))
-    four = accuracy(model, *D.test_set(tc.n_test4, n_digits=4, recipe=recipe))
+    mixed = accuracy(model, *D.test_set(tc.n_test, recipe=recipe, order=tc.order))
+    four = accuracy(model, *D.test_set(tc.n_test4, n_digits=4, recipe=recipe, order=tc.order))
     return {"exact": mixed["exact"], "per_digit": mixed["per_digit"], "n_test": mixed["n"],
             "exact_4_digits": four["exact"], "per_digit_4_digits": four["per_digit"],
             "n_test_4_digits": four["n"],
             "test_sets": f"training.digits.test_set({tc.n_test}) (3-6 digits) and "
-                         f"test_set({tc.n_test4}, n_digits=4); seed 12345; test-pool digits only"}
+                         f"test_set({tc.n_test4}, n_digits=4); seed 12345; test-pool digits only; "
+                         f"captions {tc.order}"}
 
 
 # ------------------------------------------------------------------ training
@@ -166,7 +170,7 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
           out_dir: Optional[Path] = None, progress: bool = True, do_eval: bool = True,
           save: bool = True) -> tuple[Captioner, dict]:
     """Train one variant; returns ``(model, card)`` and, with ``save``, writes the weights
-    and card to ``out_dir`` (default ``weights/caption``)."""
+    and card to ``out_dir`` (default: ``attention.captioner.weights_dir(tc.order)``)."""
     tc = tc or DEFAULTS[variant]
     threads = common.set_threads(tc.threads)
     torch.manual_seed(tc.seed)
@@ -176,13 +180,13 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
     baseline = torch.zeros(cfg.max_steps) if variant == "hard" else None
     losses = []
     t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
-    bar = common.progress(tc.steps, f"caption/{variant}") if progress else None
+    bar = common.progress(tc.steps, f"caption/{tc.order}/{variant}") if progress else None
     # attend's finiteness check calls float() on the (grad-carrying) query: harmless warning
     warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
     for step in range(tc.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, tc)
-        images, digits, lengths = D.train_batch(step, tc.batch, tc.seed, recipe)
+        images, digits, lengths = D.train_batch(step, tc.batch, tc.seed, recipe, tc.order)
         loss, log = loss_on(model, images, digits, lengths, step, tc, baseline)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -207,7 +211,7 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
         card["test"]["per_digit_definition"] = ("share of true digits read correctly at their "
                                                 "position; a missing or extra digit is wrong")
     if save:
-        save_model(model, card, out_dir)
+        save_model(model, card, out_dir if out_dir is not None else weights_dir(tc.order))
     return model, card
 
 
@@ -216,7 +220,10 @@ def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfi
     """The JSON card of a trained model (before its test results): what it is, its data recipe,
     seed, steps and ``timing`` (wall / CPU seconds, load average)."""
     return {
-        "task": "read a handwritten digit string (3-6 digits) left to right",
+        "task": {"left_to_right": "read a handwritten digit string (3-6 digits) left to right",
+                 "largest_first": "list the digits of a handwritten digit string (3-6 digits) from "
+                                  "the largest to the smallest"}[tc.order],
+        "order": tc.order,
         "variant": variant,
         "model": "CNN encoder (4x12 cell grid) + GRU decoder attending through attention.attend "
                  "(additive score); Show, Attend and Tell (Xu et al. 2015)",
@@ -243,12 +250,13 @@ def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfi
                      "environment": common.environment(threads),
                      "final_ce": float(np.mean(losses[-50:])),
                      "first_ce": float(np.mean(losses[:10]))},
-        "command": f"python -m training caption --variant {variant}",
+        "command": f"python -m training caption --variant {variant} --order {tc.order}",
     }
 
 
 def save_model(model: Captioner, card: dict, out_dir: Optional[Path] = None) -> tuple[Path, Path]:
-    """Write ``<variant>.safetensors`` and ``<variant>.json`` (``training.common.save``)."""
+    """Write ``<variant>.safetensors`` and ``<variant>.json`` (``training.common.save``) into
+    ``out_dir`` (default: the left-to-right models' folder)."""
     wpath, _ = card_path(model.cfg.variant, out_dir)
     paths = common.save(wpath.with_suffix(""), model.state_dict(), card)
     for p in paths:
@@ -260,21 +268,23 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training caption",
                                  description="Train the digit-string captioners (soft, hard, local).")
     ap.add_argument("--variant", default="all", choices=("all",) + VARIANTS)
+    ap.add_argument("--order", default="left_to_right", choices=("all",) + ORDERS,
+                    help="caption order: as written, or largest digit first")
     ap.add_argument("--steps", type=int, default=None, help="override the number of steps")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default 1)")
-    ap.add_argument("--out", type=Path, default=WEIGHTS_DIR)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="output folder (default weights/caption[/<order>])")
     ap.add_argument("--no-save", action="store_true")
     a = ap.parse_args(argv)
-    for v in (VARIANTS if a.variant == "all" else (a.variant,)):
-        tc = DEFAULTS[v]
+    for order, v in [(o, v) for o in (ORDERS if a.order == "all" else (a.order,))
+                     for v in (VARIANTS if a.variant == "all" else (a.variant,))]:
         over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads))
                 if val is not None}
-        if over:
-            tc = TrainConfig(**{**asdict(tc), **over})
+        tc = TrainConfig(**{**asdict(DEFAULTS[v]), **over, "order": order})
         _, card = train(v, tc, out_dir=a.out, save=not a.no_save)
         t = card.get("test", {})
-        print(f"{v}: exact {t.get('exact', float('nan')):.4f}  per digit "
+        print(f"{order}/{v}: exact {t.get('exact', float('nan')):.4f}  per digit "
               f"{t.get('per_digit', float('nan')):.4f}  4-digit exact "
               f"{t.get('exact_4_digits', float('nan')):.4f}  ({card['training']['wall_seconds']} s wall, "
               f"{card['training']['cpu_seconds']} s CPU, "

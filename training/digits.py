@@ -39,6 +39,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from attention.captioner import ORDERS
+from attention.functional import one_of
+
 IMG_H, IMG_W = 32, 96          # model input (pixels)
 MIN_DIGITS, MAX_DIGITS = 3, 6  # string lengths the models are trained on
 SRC = 8                        # sklearn digits are 8 x 8
@@ -188,21 +191,35 @@ def make_batch(pool: np.ndarray, n: int, rng: np.random.Generator,
     return out + (np.where(present, pick, -1),) if return_sources else out
 
 
-def train_batch(step: int, n: int, seed: int = 0, recipe: Recipe = Recipe()):
-    """Training batch number ``step`` of a run with ``seed`` (train pool only)."""
+def in_order(digits: torch.Tensor, order: str = "left_to_right") -> torch.Tensor:
+    """The caption's digits ``(n, L)`` (padded with -1) in caption ``order``
+    (``attention.captioner.ORDERS``): as written, or ``"largest_first"`` -- sorted from the
+    largest digit to the smallest, the -1 padding staying at the end.  The images are the same."""
+    one_of("order", order, ORDERS)
+    if order == "left_to_right":
+        return digits
+    return torch.sort(digits, dim=1, descending=True, stable=True).values
+
+
+def train_batch(step: int, n: int, seed: int = 0, recipe: Recipe = Recipe(),
+                order: str = "left_to_right"):
+    """Training batch number ``step`` of a run with ``seed`` (train pool only); the captions in
+    ``order`` (the images do not depend on it)."""
     train_idx, _ = split_indices(recipe.split_seed, recipe.test_fraction)
-    return make_batch(train_idx, n, np.random.default_rng([seed, step]), recipe)
+    images, digits, lengths = make_batch(train_idx, n, np.random.default_rng([seed, step]), recipe)
+    return images, in_order(digits, order), lengths
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def test_set(n: int = 2000, seed: int = 12345, n_digits: Optional[int] = None,
-             recipe: Recipe = Recipe()):
+             recipe: Recipe = Recipe(), order: str = "left_to_right"):
     """A fixed test set from the TEST pool only: ``(images, digits, lengths)`` as in
-    :func:`make_batch`.  ``n_digits`` fixes every string's length (e.g. 4)."""
+    :func:`make_batch`, captions in ``order``.  ``n_digits`` fixes every string's length (e.g. 4)."""
     _, test_idx = split_indices(recipe.split_seed, recipe.test_fraction)
     rng = np.random.default_rng([seed, 0 if n_digits is None else n_digits])
     lengths = None if n_digits is None else np.full(n, n_digits)
-    return make_batch(test_idx, n, rng, recipe, lengths)
+    images, digits, lengths = make_batch(test_idx, n, rng, recipe, lengths)
+    return images, in_order(digits, order), lengths
 
 
 def caption_text(digits) -> str:

@@ -79,34 +79,39 @@ def encode(text: str, pair: Optional[str] = None, max_tokens: int = 512) -> dict
     )
 
 
-#: The models trained here: kind -> the core module that defines ``VARIANTS``, ``WEIGHTS_DIR``
-#: (``<variant>.safetensors`` + ``<variant>.json``) and ``load(variant) -> (model, card)``.
-TRAINED = {"translate": "attention.seq2seq", "caption": "attention.captioner"}
+#: The models trained here: kind -> (the core module, the option sets it ships).  The module
+#: defines ``VARIANTS``, ``weights_dir(**options)`` (``<variant>.safetensors`` + ``.json``) and
+#: ``load(variant, **options) -> (model, card)``; each option set holds one model per variant
+#: (captioning: one set per caption order).
+TRAINED = {"translate": ("attention.seq2seq", ({},)),
+           "caption": ("attention.captioner", ({"order": "left_to_right"}, {"order": "largest_first"}))}
 
 
 @st.cache_resource(show_spinner="Loading the model trained with this attention type…")
-def trained(kind: str, variant: str):
-    """``(model, card)`` of the shipped ``kind`` model trained with attention ``variant``
-    (read-only, never mutated; one per server)."""
-    return importlib.import_module(TRAINED[kind]).load(variant)
+def trained(kind: str, variant: str, **options):
+    """``(model, card)`` of the shipped ``kind`` model trained with attention ``variant`` (and
+    ``options``, e.g. ``order=``; read-only, never mutated; one per server)."""
+    return importlib.import_module(TRAINED[kind][0]).load(variant, **options)
 
 
 def warm_trained() -> None:
-    """Load every shipped trained model and its card (called when the server starts: ~8 MB in
+    """Load every shipped trained model and its card (called when the server starts: ~11 MB in
     all, so the first visitor of Translate or Read digits does not wait for them)."""
-    for kind in TRAINED:
-        for variant in cards(kind):
-            trained(kind, variant)
+    for kind, (_, option_sets) in TRAINED.items():
+        for options in option_sets:
+            for variant in cards(kind, **options):
+                trained(kind, variant, **options)
 
 
 @functools.lru_cache(maxsize=None)
-def cards(kind: str) -> dict:
-    """``{variant: card}`` of every shipped ``kind`` model (JSON only, no weights loaded), each
-    with ``weights_bytes``, the size of its safetensors file."""
-    mod = importlib.import_module(TRAINED[kind])
+def cards(kind: str, **options) -> dict:
+    """``{variant: card}`` of every shipped ``kind`` model with ``options`` (JSON only, no
+    weights loaded), each with ``weights_bytes``, the size of its safetensors file."""
+    mod = importlib.import_module(TRAINED[kind][0])
+    folder = mod.weights_dir(**options)
     out = {}
     for v in mod.VARIANTS:
-        js, w = mod.WEIGHTS_DIR / f"{v}.json", mod.WEIGHTS_DIR / f"{v}.safetensors"
+        js, w = folder / f"{v}.json", folder / f"{v}.safetensors"
         if js.exists():
             card = json.loads(js.read_text(encoding="utf-8"))
             card["weights_bytes"] = w.stat().st_size if w.exists() else None

@@ -1,9 +1,9 @@
 """What the Read digits page computes: the trained captioners' readings, with every map.
 
-    m = model("soft")                                  # read-only, one per server
+    m, card = model("soft", "left_to_right")           # read-only, one per server
     prep = prepare(canvas_rgba)                        # training.digits.preprocess (+ stages)
     problem = training.digits.check_input(prep)        # None, or a clear reason
-    r = read(prep.image, "soft")                       # Reading: caption, maps, numbers
+    r = read(prep.image, "soft", "largest_first")      # Reading: caption, maps, numbers
 
 Every map in a :class:`Reading` is ``result.weights`` of the ``attention.attend`` call the
 decoder used for that digit (see ``attention.captioner.Captioner.decode``).
@@ -20,27 +20,29 @@ import torch
 from training import digits as D
 from ui import models
 
-from .state import N_PICK
+from .state import N_PICK, ORDER_LABELS
 
 LOW_CONFIDENCE = 0.8        # a digit read with probability below this is labelled "unsure"
 PICK_SEED = 2024            # the generated test images offered on the page (test pool only)
 
 
-def model(variant: str):
-    """The shipped model trained with attention ``variant`` and its card (read-only)."""
-    return models.trained("caption", variant)
+def model(variant: str, order: str = "left_to_right"):
+    """The shipped model trained with attention ``variant`` for caption ``order``, and its card
+    (read-only)."""
+    return models.trained("caption", variant, order=order)
 
 
-def cards() -> dict:
-    """``{variant: card}`` of every shipped model (JSON only), with the weights' file size."""
-    return models.cards("caption")
+def cards(order: str = "left_to_right") -> dict:
+    """``{variant: card}`` of the shipped models of caption ``order`` (JSON only), with the
+    weights' file size."""
+    return models.cards("caption", order=order)
 
 
-@functools.lru_cache(maxsize=1)
-def test_images() -> tuple[np.ndarray, tuple[str, ...]]:
+@functools.lru_cache(maxsize=2)
+def test_images(order: str = "left_to_right") -> tuple[np.ndarray, tuple[str, ...]]:
     """``N_PICK`` generated test strings (test-pool digits only): images ``(N, 32, 96)`` float32
-    (read-only) and their true captions."""
-    x, d, _ = D.test_set(N_PICK, seed=PICK_SEED)
+    (read-only; the same for every order) and their true captions in ``order``."""
+    x, d, _ = D.test_set(N_PICK, seed=PICK_SEED, order=order)
     imgs = x[:, 0].numpy().copy()
     imgs.flags.writeable = False
     return imgs, tuple(D.caption_text(row) for row in d)
@@ -68,6 +70,7 @@ class Reading:
     centres:    local: ``(n, 2)`` window centres (row, col); gaussian ``(n, N)``.
     """
     variant: str
+    order: str
     digits: tuple[int, ...]
     confidence: np.ndarray
     end_confidence: float
@@ -98,10 +101,12 @@ def _np(t) -> Optional[np.ndarray]:
     return None if t is None else t.detach().double().numpy()
 
 
-def read(image: np.ndarray, variant: str, n_samples: int = 8, seed: int = 0) -> Reading:
-    """Greedy reading of one model input ``(32, 96)`` (ink = 1) by the ``variant`` model;
-    for hard also ``n_samples`` stochastic readings (seeded) to show where samples land."""
-    m, _ = model(variant)
+def read(image: np.ndarray, variant: str, order: str = "left_to_right", n_samples: int = 8,
+         seed: int = 0) -> Reading:
+    """Greedy reading of one model input ``(32, 96)`` (ink = 1) by the ``variant`` model of
+    caption ``order``; for hard also ``n_samples`` stochastic readings (seeded) to show where
+    samples land."""
+    m, _ = model(variant, order)
     x = torch.tensor(np.array(image, dtype=np.float32)).reshape(1, 1, D.IMG_H, D.IMG_W)   # (1, 1, H, W)
     d = m.decode(x)
     n = int(d.lengths[0])
@@ -124,7 +129,7 @@ def read(image: np.ndarray, variant: str, n_samples: int = 8, seed: int = 0) -> 
                      sample_captions=tuple(s.caption(b) for b in range(n_samples)))
     if variant == "local":
         extra = dict(centres=_np(d.centres[0, keep]), gaussian=_np(d.gaussian[0, keep]))
-    return Reading(variant=variant, digits=tuple(int(t) for t in toks[:n]),
+    return Reading(variant=variant, order=order, digits=tuple(int(t) for t in toks[:n]),
                    confidence=_np(d.confidence[0, keep]), end_confidence=end_conf, finished=finished,
                    maps=_np(d.weights[0, keep]), scores=_np(d.scores[0, keep]),
                    mask=d.mask[0, keep].numpy(), grid=(gh, gw), window=m.cfg.window, **extra)
@@ -165,12 +170,13 @@ def cell_table(r: Reading, i: int) -> dict:
 
 
 def accuracy_rows() -> list[dict]:
-    """One row per shipped model, from its card."""
+    """One row per shipped model (caption order, attention), from its card."""
     rows = []
-    for v, c in cards().items():
+    for order, v, c in [(o, v, c) for o in ORDER_LABELS for v, c in cards(o).items()]:
         t = c.get("test", {})
         tr = c.get("training", {})
         rows.append({
+            "captions": ORDER_LABELS[order].lower(),
             "attention": v,
             "exact string": t.get("exact"), "per digit": t.get("per_digit"),
             "exact, 4-digit strings": t.get("exact_4_digits"),

@@ -4,7 +4,7 @@
 with one attention type.  A drawing or an upload is not part of a share link (too large, and
 private); the link opens the same view with the chosen test image.
 """
-from attention.captioner import VARIANTS
+from attention.captioner import ORDERS, VARIANTS
 from ui import params as P
 
 N_PICK = 100          # generated test images offered (test pool only)
@@ -12,11 +12,17 @@ MAX_STEPS = 7         # 6 digits + END
 
 MODEL_LABELS = {"soft": "Soft", "hard": "Hard (stochastic)", "local": "Local 2-D (local-p)"}
 SOURCE_LABELS = {"draw": "Draw", "upload": "Upload a photo", "test": "A test image"}
+ORDER_LABELS = {"left_to_right": "Left to right", "largest_first": "Largest digit first"}
 
 PARAMS = [
     P.Choice("source", "Input", "draw", options=tuple(SOURCE_LABELS), labels=SOURCE_LABELS),
     P.Choice("variant", "Attention type (switches to the model trained with it)", "soft",
              options=tuple(VARIANTS), labels=MODEL_LABELS),
+    P.Choice("order", "Caption order (each order has its own models)", "left_to_right",
+             options=ORDERS, labels=ORDER_LABELS,
+             help="Left to right: the caption is the string as written. Largest digit first: the "
+                  "caption lists the same digits from the largest to the smallest, so the model "
+                  "has to jump to wherever the next one is."),
     P.Int("test_image", "Test image #", 0, lo=0, hi=N_PICK - 1),
     P.Int("step", "Digit shown large", 1, lo=1, hi=MAX_STEPS),
     P.Int("samples", "Hard: samples drawn", 8, lo=1, hi=32),

@@ -14,7 +14,7 @@ from training import digits as D
 from ui import charts, page, params as P, uploads
 
 from . import compute, figures as F
-from .state import BY, MODEL_LABELS
+from .state import BY, MODEL_LABELS, ORDER_LABELS
 
 LAST = "_digits_last"          # the last input that could be read (kept when new input is bad)
 CANVAS_W, CANVAS_H = 440, 150
@@ -36,10 +36,11 @@ def controls() -> None:
     """Where the picture comes from, and which model reads it."""
     P.widget(BY["source"], radio=True)
     P.widget(BY["variant"], radio=True)
+    P.widget(BY["order"], radio=True)
 
 
 def _test_shown(k: int, kind: str = "test") -> Shown:
-    imgs, truths = compute.test_images()
+    imgs, truths = compute.test_images(st.session_state.order)
     k = int(np.clip(k, 0, len(imgs) - 1))
     label = f"test image #{k}" if kind == "test" else f"an example (test image #{k})"
     return Shown(kind, label, imgs[k], (("model input", imgs[k]),), truths[k])
@@ -149,7 +150,8 @@ def caption(r: compute.Reading, shown: Shown) -> None:
         st.warning("The model read no digit here.")
         return
     read = " ".join(f"{d}?" if i in r.unsure else str(d) for i, d in enumerate(r.digits))
-    st.markdown(f"#### {MODEL_LABELS[r.variant]} model reads: `{read}`")
+    how = "reads" if r.order == "left_to_right" else "lists, largest digit first"
+    st.markdown(f"#### {MODEL_LABELS[r.variant]} model {how}: `{read}`")
     notes = []
     if r.unsure:
         notes.append("**Low confidence**: the digits marked ? were read with probability below "
@@ -185,7 +187,16 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
                 "samples (×count).",
         "local": "Local attention: × the predicted centre p, dashed = the window (cells within "
                  f"{r.window} rows and columns of p); cells outside get exactly 0.",
-    }[r.variant])
+    }[r.variant] + ("" if r.order == "left_to_right" else
+                    " Largest digit first: the maps follow the digits in the order they are emitted, "
+                    "so the attention jumps along the string instead of sweeping it."))
+    if r.order == "largest_first" and r.variant == "local":
+        exact = compute.cards(r.order).get("local", {}).get("test", {}).get("exact")
+        st.warning(f"This model gets only {exact:.0%} of the test strings right: its window is placed "
+                   "(from the decoder's state) before it looks, so it must already know where the "
+                   "next-largest digit stands, and its window (5 of the 12 columns) sees less than half of the "
+                   "string. Soft and hard attention can look everywhere first." if exact is not None else
+                   "This model reads few test strings right (its card has no accuracy).")
 
 
 def _selected(r: compute.Reading) -> int:
@@ -248,7 +259,7 @@ def accuracy() -> None:
     st.caption("Exact string: every digit right and nothing extra. Per digit: share of true digits read "
                "right at their position. Training: CPU seconds (= wall time on an idle core) and wall "
                "seconds on the machine as it was (shared), with the number of torch threads shown. "
-               "Retrain with `python -m training caption --variant all` (deterministic by seed).")
+               "Retrain with `python -m training caption --variant all --order all` (deterministic by seed).")
 
 
 def explain(r: compute.Reading) -> None:
@@ -270,7 +281,10 @@ def explain(r: compute.Reading) -> None:
         st.markdown(
             "Training data: strings of 3–6 handwritten digits from scikit-learn's bundled set (8 × 8 "
             "pixels each), placed with varied size, spacing, slant, stroke thickness and noise; test "
-            "strings use only source digits never seen in training. The hard model learns where to "
+            "strings use only source digits never seen in training. A second set of models (same "
+            "architecture, same images) was trained to list the digits from the largest to the "
+            "smallest, so where it must look next depends on the digits it has not emitted yet. "
+            "The hard model learns where to "
             "look by REINFORCE (reward: the log-probability of the right digit, a moving-average "
             "baseline and an entropy bonus). No doubly-stochastic regularizer is used (most of the 48 "
             "cells are blank paper, so asking each to receive a total attention of 1 would be wrong).\n\n"

@@ -28,6 +28,10 @@ LESSONS = [
      "Each digit the captioning model emits comes with the cells it attended to. Switch to Hard to "
      "see its sampled glimpses, to Local for its moving window; or draw your own digits.",
      {"source": "test", "test_image": "3"}),
+    ("Attention that has to jump: largest digit first", "pages/digits.py",
+     "The same kind of model, trained to list the digits from the largest to the smallest: each map "
+     "lands on the digit being emitted, wherever it stands, so the attention jumps back and forth.",
+     {"source": "test", "test_image": "36", "order": "largest_first"}),
 ]
 
 #: The live picture on Home: the first lesson's head, for its sentence.
@@ -41,6 +45,8 @@ PAGES = [
      "statistics, rollout, counterfactual attention", ":material/grid_view:"),
     ("pages/image.py", "image", "Image — the mechanism on hand-made patch features of a photo",
      ":material/image:"),
+    ("pages/digits.py", "digits", "Read digits — handwriting models trained here (Show, Attend and "
+     "Tell): draw digits and see where each one was read", ":material/draw:"),
     ("pages/translate.py", "translate", "Translate — small translation models trained here, one per "
      "attention type: where each looks while it translates", ":material/translate:"),
     ("pages/summarize.py", "summarize", "Summarize — an extractive summary by attention pooling over sentences",
