@@ -353,6 +353,23 @@ def widget(p: Param, where=None, **kw) -> Any:
     raise TypeError(f"unknown parameter kind {type(p).__name__}")
 
 
+def ranged_slider(label: str, lo: int, hi: int, *, key: str, where=None, **kw) -> int:
+    """An integer slider whose range follows the data (one position per token or output step).
+
+    Streamlit (1.67) gives a keyed slider a new id when its range changes and keeps the old
+    id's value under the key; the new widget can then come back with that older value
+    instead of the one the page just used: above the new maximum (StreamlitValueAboveMaxError)
+    or simply different from the chart.  So on the first draw with a new range the page's
+    value, clamped into ``[lo, hi]``, is asserted through session state.  Only then: the range
+    changed, so the browser mounts a fresh slider and no edit of the user's is overwritten."""
+    where = where if where is not None else st
+    s, mark = st.session_state, f"_range:{key}"
+    if s.get(mark) != (lo, hi):
+        s[key] = min(max(int(s.get(key, lo)), lo), hi)
+        s[mark] = (lo, hi)
+    return where.slider(label, lo, hi, key=key, **kw)
+
+
 def current(params: Sequence[Param]) -> dict[str, str]:
     """The non-default values of ``params`` as URL strings."""
     out = {}

@@ -90,7 +90,8 @@ def numbers(r, labels, tokens) -> None:
     """Every score and weight of the inspected row, to check by hand."""
     s = st.session_state
     n = len(tokens)
-    st.slider("Inspect query token #", 0, max(n - 1, 1), key="row", disabled=n < 2, persist_state="page")
+    P.ranged_slider("Inspect query token #", 0, max(n - 1, 1), key="row", disabled=n < 2,
+                    persist_state="page")
     tab = compute.row_table(r, 0 if s.form == "pooling" else s.row, labels)
     st.markdown(f"**Query {page.inline_code(tokens[s.row])} (#{s.row})**: "
                 f"sum of weights = {np.sum(tab['weight α']):.4f}")

@@ -137,7 +137,7 @@ def inspect(tr: compute.Translation) -> None:
     T = len(tr.tokens)
     if s.row >= T:
         s.row = 0
-    st.slider("Inspect target step #", 0, max(T - 1, 1), key="row", disabled=T < 2)
+    P.ranged_slider("Inspect target step #", 0, max(T - 1, 1), key="row", disabled=T < 2)
     t = int(s.row)
     tab = compute.row_table(tr, t)
     where = ""
