@@ -1,10 +1,10 @@
 """Attention Explorer: entry point and router (``streamlit run app.py``).
 
 Run as the app's script (every session: ``__name__ == "__main__"``), this file is the router:
-page config + ``st.navigation``.  Each page in ``pages/`` is self-contained (it builds its own
-chrome through ``ui.page.setup``), so it also works when Streamlit runs it directly.
-``url_path`` equals each file's name; the default page (Home) is served at ``/`` and, through a
-hidden alias, at ``/home`` (see ``ui/router.py``).
+page config + ``st.navigation`` over the page registry ``ui/sitemap.py`` (the one list of pages).
+Each page in ``pages/`` is self-contained (it builds its own chrome through ``ui.page.setup``), so
+it also works when Streamlit runs it directly.  ``url_path`` equals each file's name; the default
+page (Home) is served at ``/`` and, through a hidden alias, at ``/home`` (see ``ui/router.py``).
 
 Imported by ``streamlit run`` at server start, it defines ``app``: an ``st.App`` serving this same
 file, whose lifespan warms torch, the pages' modules and the models in the background
@@ -14,12 +14,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.sitemap import PAGES
+
+ROOT = Path(__file__).resolve().parent
 #: Modules the pages import, and model loaders: warmed when the server starts.
-WARM_MODULES = ["torch", "plotly.graph_objects", "pandas", "attention", "attention.text",
-                "ui.page", "ui.models", "features.home.view", "features.sentence.view",
-                "features.model.view", "features.image.view", "features.translate.view",
-                "features.digits.view", "features.summarize.view", "features.learn.view",
-                "features.compare.view"]
+WARM_MODULES = ["torch", "plotly.graph_objects", "pandas", "attention", "attention.models.minilm",
+                "ui.page", "ui.models"] + [f"features.{p.name}.view" for p in PAGES
+                                            if (ROOT / "features" / p.name / "view.py").exists()]
 WARM_CALLS = ["ui.models:minilm", "ui.models:warm_trained", "features.home.view:warm",
               "features.digits.compute:test_images"]
 
@@ -30,21 +31,14 @@ if __name__ == "__main__":
 
     # A local favicon: a material-icon page_icon makes every browser fetch it from
     # fonts.gstatic.com, and the app must not depend on anything off the server.
-    _ICON = Image.open(Path(__file__).resolve().parent / "assets" / "favicon.png")
+    _ICON = Image.open(ROOT / "assets" / "favicon.png")
     st.set_page_config(page_title="Attention Explorer", page_icon=_ICON, layout="wide")
-    PAGES = [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="start", default=True),
-        st.Page("pages/sentence.py", title="Sentence", icon=":material/notes:", url_path="sentence"),
-        st.Page("pages/model.py", title="Model explorer", icon=":material/grid_view:", url_path="model"),
-        st.Page("pages/image.py", title="Image", icon=":material/image:", url_path="image"),
-        st.Page("pages/digits.py", title="Read digits", icon=":material/draw:", url_path="digits"),
-        st.Page("pages/translate.py", title="Translate", icon=":material/translate:", url_path="translate"),
-        st.Page("pages/summarize.py", title="Summarize", icon=":material/summarize:", url_path="summarize"),
-        st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
-        alias("pages/home.py", "home"),
-    ]
-    st.navigation(PAGES).run()
+    # The default page is served at "/" whatever its url_path ("start" only has to differ from
+    # the hidden alias "/<name>" that also serves it).
+    nav = [st.Page(p.file, title=p.title, icon=p.icon, url_path="start" if p.default else p.name,
+                   default=p.default) for p in PAGES]
+    nav += [alias(p.file, p.name) for p in PAGES if p.default]
+    st.navigation(nav).run()
 else:
     from ui.warmup import lifespan
 

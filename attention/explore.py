@@ -5,7 +5,7 @@ query row.
 torch / numpy only (no Streamlit, no Plotly).  Shapes: L layers, H heads, n tokens,
 d_head head size.  ``weights`` are always ``(..., n_query, n_key)``.
 
-    >>> from attention.text import MiniLM
+    >>> from attention.models.minilm import MiniLM
     >>> m = MiniLM.load(); enc = m.tokenize("The cat sat.", "Where?")
     >>> tr = m.forward(enc.ids, enc.type_ids)
     >>> W = all_weights(tr.queries, tr.keys, tr.values)         # (L, H, n, n) == tr.weights
@@ -121,7 +121,7 @@ def thumbnails(weights, max_side: int = 64) -> tuple[np.ndarray, tuple[int, int]
 
 # ------------------------------------------------------------------ counterfactuals
 def counterfactual(model, ids, type_ids, options: Mapping, layers: Iterable[int]):
-    """Run ``model`` (a :class:`attention.text.MiniLM`) with the ``attend`` options ``options``
+    """Run ``model`` (a :class:`attention.models.minilm.MiniLM`) with the ``attend`` options ``options``
     (e.g. ``{"scope": "local", "window": 2}``) in the 0-based ``layers`` and the model's own
     attention elsewhere.  Returns the new ``Trace``; later layers see the changed hidden
     states, so their weights move too."""

@@ -119,11 +119,13 @@ def resolve_options(*, score="scaled_dot", scope="global", normalization="soft",
     elif window is not None:
         raise ValueError(f"window only applies to scope {', '.join(map(repr, M.WINDOWED))}; "
                          f"got window={window!r} with scope={scope!r}")
-    if scope == "grid" and grid is None:
-        raise ValueError("grid=(h, w) is required for scope='grid'")
+    if M.SCOPES[scope].grid == "required" and grid is None:
+        raise ValueError(f"grid=(h, w) is required for scope={scope!r}")
     if grid is not None:
-        if scope not in ("grid", "local_p"):
-            raise ValueError(f"grid only applies to scope 'grid' or 'local_p'; got scope={scope!r}")
+        if M.SCOPES[scope].grid == "no":
+            with_grid = [n for n, s in M.SCOPES.items() if s.grid != "no"]
+            raise ValueError(f"grid only applies to scope {' or '.join(map(repr, with_grid))}; "
+                             f"got scope={scope!r}")
         grid = M.check_grid(grid)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer; got {seed!r}")
@@ -166,7 +168,7 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
            normalization: str = "soft", form: str = "cross", heads: int = 1,
            window: Optional[int] = None, temperature: float = 1.0,
            grid: Optional[tuple[int, int]] = None, seed: int = 0,
-           W_a=None, additive=None, positions=None, local_p=None, mask=None) -> AttentionResult:
+           positions=None, mask=None, **params) -> AttentionResult:
     """Attention of ``query`` over ``key`` / ``value``.
 
     Shapes (H = heads; the leading axis of 3-D input may also hold a batch, B x heads):
@@ -177,7 +179,8 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
         ``e_i = score(q, x_i)``, ``alpha = softmax(e)``, ``c = sum_i alpha_i x_i``.
 
     Options:
-      score: ``dot | scaled_dot | general | additive | cosine`` (see :mod:`attention.scores`).
+      score: ``dot | scaled_dot | general | additive | cosine | location`` (see
+             :mod:`attention.scores`).
       scope: ``global | local`` (``|j - c_i| <= window``, Luong local-m) ``| causal`` (``j <= c_i``)
              ``| local_p`` (Luong, window = D, Gaussian) ``| grid`` (2-D window on ``grid=(h, w)``);
              see :mod:`attention.masks`.  ``local_p`` with ``grid`` is the 2-D local-p.
@@ -189,13 +192,20 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
            own index for ``local`` / ``causal`` (own cell for ``grid``); predicted
            ``p_t = S sigmoid(v_p^T tanh(W_p q_t))`` for ``local_p``.  ``form="pooling"`` with
            ``local`` / ``causal`` / ``grid`` needs it (where the one query sits).
-      W_a: for ``general``: a ``(dh_q, dh_k)`` or ``(H, dh_q, dh_k)`` tensor, or ``"identity"``
-           (default) or ``"random"`` (seeded by ``seed``).
-      additive: ``(W1 (d_a, dh_q), W2 (d_a, dh_k), v (d_a,))``; default seeded random.
-      local_p: ``(W_p (d_p, d), v_p (d_p,))`` for the predicted centres (``v_p (d_p, 2)`` with
-           ``grid``); default seeded random.
       mask: extra bool mask (True = may attend) broadcastable to ``(H, nq, nk)`` (e.g. padding),
            ANDed with the scope.
+      **params: the parameters of the chosen score or scope, each owned by its registry entry
+           (:data:`attention.scores.SCORES`, :data:`attention.masks.SCOPES`); a parameter of
+           another score or scope is a ValueError:
+        W_a (``general``): a ``(dh_q, dh_k)`` or ``(H, dh_q, dh_k)`` tensor, or ``"identity"``
+           (default) or ``"random"`` (seeded by ``seed``).
+        additive (``additive``, ``location``): ``(W1 (d_a, dh_q), W2 (d_a, dh_k), v (d_a,))``;
+           default seeded random.
+        location (``location``): ``(prev (H, nq, nk), F (n_f, r), U (d_a, n_f))``: the previous
+           alignment and the filters that convolve it (Chorowski et al. 2015).
+        local_p (``local_p``): ``(W_p (d_p, d), v_p (d_p,))`` for the predicted centres
+           (``v_p (d_p, 2)`` with ``grid``; optional biases ``b_p, b_v`` as 3rd and 4th items);
+           default seeded random.
 
     Local-p follows Luong et al. (2015) exactly: the normalized weights over the window are
     multiplied by the Gaussian, so a row sums to at most 1.  Scores that would overflow float32
@@ -211,15 +221,18 @@ def attend(query, key=None, value=None, *, score: str = "scaled_dot", scope: str
     H, nq, dq = q.shape
     nk = k.shape[1]
 
-    params = _score_params(opt, W_a, additive, H, dq, k.shape[2], q.dtype)
-    if S.bound(opt.score, q, k, **params) > torch.finfo(q.dtype).max / 4:
+    score_p, scope_p = _split_params(opt, params)
+    sc = S.SCORES[opt.score]
+    kw = sc.kwargs(score_p, S.Context(H=H, nq=nq, nk=nk, dq=dq, dk=k.shape[2], seed=opt.seed,
+                                      dtype=q.dtype))
+    if sc.bound(q, k, **kw) > torch.finfo(q.dtype).max / 4:
         if q.dtype == torch.float64:
             raise ValueError("the scores overflow even float64: scale the inputs down")
         q, k, v = q.double(), k.double(), v.double()             # float32 would give inf -> NaN
-        params = {n: p.double() for n, p in params.items()}
-    e = S.SCORES[opt.score](q, k, **params)                      # (H, nq, nk)
+        kw = {n: p.double() for n, p in kw.items()}
+    e = sc(q, k, **kw)                                           # (H, nq, nk)
 
-    pos, scope_m, gauss = _scope(opt, positions, local_p, q_in, nq, nk, q.dtype)
+    pos, scope_m, gauss = _scope(opt, positions, scope_p, q_in, nq, nk, q.dtype)
     full_mask = _and_mask(scope_m, mask, H, nq, nk)
     w = N.NORMALIZATIONS[opt.normalization](e, full_mask, opt.temperature, opt.seed)  # (H, nq, nk)
     probs = N.softmax(e, full_mask, opt.temperature) if opt.normalization in N.HARD else None
@@ -271,63 +284,60 @@ def _inputs(opt: Options, query, key, value):
     return q_in, k_in, v_in
 
 
-def _score_params(opt: Options, W_a, additive, H: int, dq: int, dk: int, dtype) -> dict:
-    """The learned parameters of ``opt.score`` as keyword arguments of its score function."""
-    if opt.score in ("dot", "scaled_dot", "cosine") and dq != dk:
-        raise ValueError(f"score={opt.score!r} needs query and key of the same size; got {dq} and {dk}")
-    if opt.score != "general" and W_a is not None:
-        raise ValueError(f"W_a only applies to score='general'; got score={opt.score!r}")
-    if opt.score != "additive" and additive is not None:
-        raise ValueError(f"additive parameters only apply to score='additive'; got score={opt.score!r}")
-    if opt.score == "general":
-        return {"W_a": _resolve_Wa(W_a, H, dq, dk, opt.seed, dtype)}
-    if opt.score != "additive":
-        return {}
-    if additive is None:
-        W1, W2, va = S.init_additive(dq, dk, seed=opt.seed, dtype=dtype)
-    else:
-        try:
-            W1, W2, va = (torch.as_tensor(t).to(dtype) for t in additive)
-        except (TypeError, ValueError):
-            raise ValueError("additive must be a tuple (W1, W2, v)") from None
-        if W1.ndim != 2 or W2.ndim != 2 or va.ndim != 1 or W1.shape[1] != dq \
-                or W2.shape[1] != dk or not (W1.shape[0] == W2.shape[0] == va.shape[0]):
-            raise ValueError(f"additive needs W1 (d_a, {dq}), W2 (d_a, {dk}), v (d_a,); got "
-                             f"{tuple(W1.shape)}, {tuple(W2.shape)}, {tuple(va.shape)}")
-    return {"W1": W1, "W2": W2, "v": va}
+def _split_params(opt: Options, params: dict) -> tuple[dict, dict]:
+    """``params`` split into those of ``opt.score`` and those of ``opt.scope``; a parameter that
+    belongs to another score or scope (or to none) is a ValueError naming its owner."""
+    sc, sp = S.SCORES[opt.score], M.SCOPES[opt.scope]
+    mine_score = {k: v for k, v in params.items() if k in sc.params}
+    mine_scope = {k: v for k, v in params.items() if k in sp.params}
+    for k, v in params.items():
+        if k in sc.params or k in sp.params or v is None:
+            continue
+        scores = [n for n, x in S.SCORES.items() if k in x.params]
+        scopes = [n for n, x in M.SCOPES.items() if k in x.params]
+        if scores:
+            raise ValueError(f"{k} only applies to {' or '.join(f'score={n!r}' for n in scores)}; "
+                             f"got score={opt.score!r}")
+        if scopes:
+            raise ValueError(f"{k} only applies to {' or '.join(f'scope={n!r}' for n in scopes)}; "
+                             f"got scope={opt.scope!r}")
+        raise ValueError(f"unknown attention option {k!r}")
+    return mine_score, mine_scope
 
 
-def _scope(opt: Options, positions, local_p, q_in, nq: int, nk: int, dtype):
+def _scope(opt: Options, positions, params: dict, q_in, nq: int, nk: int, dtype):
     """``(centres or None, scope mask or None, Gaussian or None)`` for ``opt.scope``."""
-    if opt.scope not in M.CENTRED and (positions is not None or local_p is not None):
+    sp = M.SCOPES[opt.scope]
+    if not sp.centred and positions is not None:
         raise ValueError(f"positions only apply to scope {', '.join(map(repr, M.CENTRED))}; "
                          f"got scope={opt.scope!r}")
-    if opt.scope != "local_p" and local_p is not None:
-        raise ValueError(f"local_p=(W_p, v_p) only applies to scope='local_p'; got scope={opt.scope!r}")
-    if opt.scope == "global":
+    if not sp.centred and sp.mask(nq, nk, opt.window, None, opt.grid) is None:
         return None, None, None
     two_d = opt.grid is not None
     if two_d:
         M.check_grid(opt.grid, nk)
+    given = {k: v for k, v in params.items() if v is not None}
     if positions is not None:
-        if local_p is not None:
-            raise ValueError("give either positions or local_p=(W_p, v_p), not both")
+        if given:
+            raise ValueError(f"give either positions or {', '.join(given)}, not both")
         pos = _check_positions(positions, nq, nk, opt.grid, dtype)
-    elif opt.scope == "local_p":
-        pos = _predict(local_p, q_in, nq, nk, opt, dtype)
+    elif sp.predict is not None:
+        flat = q_in if q_in.ndim == 2 else q_in.transpose(0, 1).reshape(nq, -1)   # (nq, d)
+        (name,) = sp.params
+        pos = sp.predict(params.get(name), flat, nk, opt.grid, opt.seed, dtype)
     elif opt.form == "pooling":
         raise ValueError(f"form='pooling' with scope={opt.scope!r} needs positions= "
                          "(the position the one query's window is centred on)")
     elif two_d and nq != nk:
-        raise ValueError(f"scope='grid' with {nq} queries over {nk} cells needs positions=(row, col) "
+        raise ValueError(f"scope={opt.scope!r} with {nq} queries over {nk} cells needs positions=(row, col) "
                          "per query (by default each query is its own cell, which needs nq == nk)")
     else:
         pos = None
-    if opt.scope == "local_p":
+    if sp.gaussian:
         pos = M.round_centres(pos, opt.window)                   # D = 0: the nearest position
-        return pos, M.local_p_mask(pos, nk, opt.window, opt.grid), \
+        return pos, sp.mask(nq, nk, opt.window, pos, opt.grid), \
             M.gaussian_weights(pos, nk, opt.window, opt.grid)
-    return pos, M.scope_mask(opt.scope, nq, nk, window=opt.window, centres=pos, grid=opt.grid), None
+    return pos, sp.mask(nq, nk, opt.window, pos, opt.grid), None
 
 
 def _check_positions(positions, nq: int, nk: int, grid, dtype) -> torch.Tensor:
@@ -344,25 +354,6 @@ def _check_positions(positions, nq: int, nk: int, grid, dtype) -> torch.Tensor:
     return torch.minimum(p.clamp_min(0), torch.as_tensor(hi, dtype=p.dtype))
 
 
-def _predict(local_p, q_in, nq: int, nk: int, opt: Options, dtype) -> torch.Tensor:
-    """Luong's predicted centres from the (flattened) queries ``(nq, d)``."""
-    flat = q_in if q_in.ndim == 2 else q_in.transpose(0, 1).reshape(nq, -1)   # (nq, d)
-    d = flat.shape[-1]
-    out = 2 if opt.grid is not None else None
-    if local_p is None:
-        g = torch.Generator().manual_seed(opt.seed)
-        W_p = torch.randn(d, d, generator=g, dtype=dtype) / math.sqrt(d)
-        shape = (d,) if out is None else (d, out)
-        v_p = torch.randn(*shape, generator=g, dtype=dtype) / math.sqrt(d)
-    else:
-        W_p, v_p = (torch.as_tensor(t).to(dtype) for t in local_p)
-        want = (W_p.shape[0],) if out is None else (W_p.shape[0], out)
-        if W_p.ndim != 2 or W_p.shape[1] != d or tuple(v_p.shape) != want:
-            raise ValueError(f"local_p needs W_p (d_p, {d}) and v_p {('(d_p,)' if out is None else '(d_p, 2)')}; "
-                             f"got {tuple(W_p.shape)} and {tuple(v_p.shape)}")
-    return M.predict_positions(flat.to(dtype), nk, W_p, v_p, opt.grid)
-
-
 def _and_mask(scope_m, mask, H: int, nq: int, nk: int):
     """The scope mask ANDed with a user ``mask`` (bool, broadcastable to ``(H, nq, nk)``)."""
     if mask is None:
@@ -376,18 +367,3 @@ def _and_mask(scope_m, mask, H: int, nq: int, nk: int):
         raise ValueError(f"mask of shape {tuple(m.shape)} does not broadcast to (H, nq, nk) = "
                          f"{(H, nq, nk)}") from None
     return m if scope_m is None else (scope_m & m)
-
-
-def _resolve_Wa(W_a, H, dq, dk, seed, dtype) -> torch.Tensor:
-    if W_a is None or (isinstance(W_a, str) and W_a == "identity"):
-        return S.init_bilinear(dq, dk, "identity", dtype=dtype)
-    if isinstance(W_a, str):
-        if W_a == "random":
-            return S.init_bilinear(dq, dk, "random", seed=seed, dtype=dtype)
-        raise ValueError(f"W_a must be a tensor, 'identity' or 'random'; got {W_a!r}")
-    Wa = torch.as_tensor(W_a, dtype=dtype)
-    if Wa.shape not in ((dq, dk), (H, dq, dk)):
-        raise ValueError(f"W_a must have shape ({dq}, {dk}) or ({H}, {dq}, {dk}); got {tuple(Wa.shape)}")
-    if not torch.isfinite(Wa).all():
-        raise ValueError("W_a contains NaN or infinity")
-    return Wa

@@ -27,18 +27,13 @@ position, so the window is that one key (never empty).
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
 
 Predicate = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-#: Scope names accepted by :func:`attention.attend`.
-SCOPES = ("global", "local", "causal", "local_p", "grid")
-#: Scopes that need ``window``.
-WINDOWED = ("local", "local_p", "grid")
-#: Scopes whose centre can be given as ``positions``.
-CENTRED = ("local", "causal", "local_p", "grid")
 
 _EPS = 1e-6      # real-valued centres (local-p, length-scaled local-m): |o| <= D up to rounding
 
@@ -198,36 +193,120 @@ def gaussian_weights(positions: torch.Tensor, n_key: int, window: int, grid=None
 
 
 def predict_positions(query: torch.Tensor, n_key: int, W_p: torch.Tensor, v_p: torch.Tensor,
-                      grid=None) -> torch.Tensor:
-    """Luong's predicted centre ``p_t = S * sigmoid(v_p^T tanh(W_p h_t))``.
+                      grid=None, *, b_p: Optional[torch.Tensor] = None,
+                      b_v: Optional[torch.Tensor] = None,
+                      last: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """THE predicted centre (Luong et al. 2015, eq. 9): ``p_t = S * sigmoid(v_p^T tanh(W_p h_t))``.
 
     query: ``(..., n_query, d)``; W_p: ``(d_p, d)``; v_p: ``(d_p,)``; S = n_key - 1 so that
     ``p_t`` lies in ``[0, n_key - 1]`` (Luong writes S for the source length; with 0-based
-    positions the last index is S - 1).  Returns ``(..., n_query)``.
-    With ``grid=(h, w)``: v_p ``(d_p, 2)`` and ``p_t = (h-1, w-1) * sigmoid(tanh(W_p h_t) v_p)``,
-    ``(..., n_query, 2)``.
+    positions the last index is S - 1).  ``last`` ``(...,)`` gives each batch row its own S (the
+    last real key of a padded sequence).  Returns ``(..., n_query)``.
+    With ``grid=(h, w)``: v_p ``(d_p, 2)`` and ``p_t = (h-1, w-1) * sigmoid(v_p^T tanh(W_p h_t))``,
+    ``(..., n_query, 2)``.  ``b_p (d_p,)`` / ``b_v`` (a scalar, or ``(2,)`` on a grid) are optional
+    biases inside the tanh and the sigmoid (Luong has none; a model may learn them).
     """
-    h = torch.tanh(query @ W_p.T)                                   # (..., nq, d_p)
+    z = query @ W_p.T                                               # (..., nq, d_p)
+    h = torch.tanh(z if b_p is None else z + b_p)
+    u = h @ v_p                                                     # (..., nq) or (..., nq, 2)
+    u = u if b_v is None else u + b_v
     if grid is None:
-        return (n_key - 1) * torch.sigmoid(h @ v_p)                 # (..., nq)
+        span = (n_key - 1) if last is None else last.to(u.dtype).unsqueeze(-1)   # (..., 1)
+        return span * torch.sigmoid(u)                              # (..., nq)
     gh, gw = check_grid(grid, n_key)
     span = torch.tensor([gh - 1, gw - 1], dtype=h.dtype)            # (2,)
-    return span * torch.sigmoid(h @ v_p)                            # (..., nq, 2)
+    return span * torch.sigmoid(u)                                  # (..., nq, 2)
+
+
+def _default_predictor(d: int, grid, seed: int, dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seeded random ``(W_p (d, d), v_p (d,) or (d, 2))`` for a local-p scope given no weights."""
+    g = torch.Generator().manual_seed(int(seed))
+    W_p = torch.randn(d, d, generator=g, dtype=dtype) / math.sqrt(d)
+    shape = (d,) if grid is None else (d, 2)
+    return W_p, torch.randn(*shape, generator=g, dtype=dtype) / math.sqrt(d)
+
+
+def _predict_local_p(given, query: torch.Tensor, n_key: int, grid, seed: int, dtype) -> torch.Tensor:
+    """Local-p's centres from ``local_p=(W_p, v_p[, b_p, b_v])`` (or seeded random weights):
+    ``query (nq, d)`` flattened over heads -> ``(nq,)`` / ``(nq, 2)``."""
+    d = query.shape[-1]
+    if given is None:
+        W_p, v_p = _default_predictor(d, grid, seed, dtype)
+        extra = ()
+    else:
+        try:
+            ts = [torch.as_tensor(t).to(dtype) for t in given]
+        except (TypeError, ValueError, RuntimeError):
+            ts = []
+        if len(ts) not in (2, 4):
+            raise ValueError("local_p must be a tuple (W_p, v_p) or (W_p, v_p, b_p, b_v)")
+        W_p, v_p, *extra = ts
+        want = (W_p.shape[0],) if grid is None else (W_p.shape[0], 2)
+        if W_p.ndim != 2 or W_p.shape[1] != d or tuple(v_p.shape) != want:
+            raise ValueError(f"local_p needs W_p (d_p, {d}) and v_p {('(d_p,)' if grid is None else '(d_p, 2)')}; "
+                             f"got {tuple(W_p.shape)} and {tuple(v_p.shape)}")
+    b_p, b_v = extra if extra else (None, None)
+    return predict_positions(query.to(dtype), n_key, W_p, v_p, grid, b_p=b_p, b_v=b_v)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One scope in the registry (:data:`SCOPES`).
+
+    mask:      ``(n_query, n_key, window, centres, grid) -> bool mask or None`` (None = all keys).
+    windowed:  needs ``window`` (the half-width D, decided by :func:`in_window`).
+    centred:   each query's window has a centre that may be given as ``positions``.
+    grid:      ``"no"``, ``"optional"`` or ``"required"``: whether ``grid=(h, w)`` applies.
+    gaussian:  the weights are multiplied by Luong's Gaussian around the centre (local-p).
+    params:    the :func:`attention.attend` keyword arguments this scope owns (``local_p=``).
+    predict:   ``(given, query (nq, d), n_key, grid, seed, dtype) -> centres`` when the centres
+               are predicted from the query rather than given (local-p); None otherwise.
+    label / latex / paper: how it is shown and where it comes from.
+    """
+    mask: Callable
+    windowed: bool = False
+    centred: bool = False
+    grid: str = "no"
+    gaussian: bool = False
+    params: tuple = ()
+    predict: Optional[Callable] = None
+    label: str = ""
+    latex: str = ""
+    paper: str = ""
+
+
+#: Scope name -> :class:`Scope`: the names :func:`attention.attend` accepts.  Adding a scope is
+#: one entry here (its predicate goes above and calls :func:`in_window` if it has a window).
+SCOPES: dict[str, Scope] = {
+    "global": Scope(lambda nq, nk, w, c, g: None, label="Global", latex=r"S(i) = \{\, 1, \dots, n \,\}"),
+    "local": Scope(lambda nq, nk, w, c, g: local_mask(nq, nk, w, c), windowed=True, centred=True,
+                   label="Local (window w)", latex=r"S(i) = \{\, j : |j - c_i| \le w \,\},\quad c_i = i",
+                   paper="Luong et al. 2015 (local-m)"),
+    "causal": Scope(lambda nq, nk, w, c, g: causal_mask(nq, nk, c), centred=True, label="Causal",
+                    latex=r"S(i) = \{\, j : j \le c_i \,\},\quad c_i = i"),
+    "local_p": Scope(lambda nq, nk, w, c, g: local_p_mask(c, nk, w, g), windowed=True, centred=True,
+                     grid="optional", gaussian=True, params=("local_p",), predict=_predict_local_p,
+                     label="Local-p (Luong)",
+                     latex=(r"S(i) = \{\, j : |j - p_i| \le w \,\},\ \ p_i = (n-1)\,\mathrm{sigmoid}"
+                            r"(v_p^{\top}\tanh(W_p q_i)),\ \ \alpha_{ij} \leftarrow \alpha_{ij}\, "
+                            r"e^{-(j - p_i)^2 / 2\sigma^2},\ \sigma = w/2"),
+                     paper="Luong et al. 2015 (local-p, eq. 9-10)"),
+    "grid": Scope(lambda nq, nk, w, c, g: grid_mask(check_grid(g, nk), w, c), windowed=True, centred=True,
+                  grid="required", label="2-D window",
+                  latex=r"S(i) = \{\, j : \max(|r_i - r_j|, |c_i - c_j|) \le w \,\}"),
+}
+#: Scopes that need ``window``.
+WINDOWED = tuple(n for n, s in SCOPES.items() if s.windowed)
+#: Scopes whose centre can be given as ``positions``.
+CENTRED = tuple(n for n, s in SCOPES.items() if s.centred)
+
+
+def windowed(scope: str) -> bool:
+    """Whether ``scope`` has a window (needs ``window``): the one test pages and models use."""
+    return scope in SCOPES and SCOPES[scope].windowed
 
 
 def scope_mask(scope: str, n_query: int, n_key: int, *, window: Optional[int] = None,
                centres: Optional[torch.Tensor] = None, grid=None) -> Optional[torch.Tensor]:
-    """The mask of a non-Gaussian scope (None for ``global``): dispatch by name.
-
-    ``local_p`` is built by :func:`local_p_mask` (it needs the predicted centres first).
-    """
-    return _SCOPE_MASKS[scope](n_query, n_key, window, centres, grid)
-
-
-_SCOPE_MASKS = {
-    "global": lambda nq, nk, w, c, g: None,
-    "local": lambda nq, nk, w, c, g: local_mask(nq, nk, w, c),
-    "causal": lambda nq, nk, w, c, g: causal_mask(nq, nk, c),
-    "grid": lambda nq, nk, w, c, g: grid_mask(check_grid(g, nk), w, c),
-    "local_p": lambda nq, nk, w, c, g: local_p_mask(c, nk, w, g),
-}
+    """The mask of ``scope`` (None for ``global``): dispatch by name through :data:`SCOPES`."""
+    return SCOPES[scope].mask(n_query, n_key, window, centres, grid)

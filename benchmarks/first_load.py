@@ -28,7 +28,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "sentence", "model", "image", "digits", "translate", "summarize", "learn", "compare")
+sys.path.insert(0, str(ROOT))
+from ui.sitemap import PAGES as _REGISTRY  # noqa: E402 - the page registry (plain data)
+
+PAGES = tuple(p.name for p in _REGISTRY)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 MINIMAL = ("import numpy as np, plotly.graph_objects as go, streamlit as st\n"

@@ -119,7 +119,7 @@ def bench_local(quick: bool):
 
 # ----------------------------------------------------------------------------- model
 def bench_model(quick: bool):
-    from attention.text import MiniLM
+    from attention.models.minilm import MiniLM
     print("\n== model: all-MiniLM-L6-v2 forward (our plain-torch BERT, attention by attend)")
     t = time.perf_counter()
     m = MiniLM.load()

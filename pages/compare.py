@@ -5,9 +5,7 @@ from attention.tutorial import compare_metrics
 from features.compare import compute, state, view
 from ui import models, page, params as P
 
-prefs = page.setup("compare", "Compare attention variants",
-                   "One input, several attention mechanisms side by side: where do they differ, "
-                   "and by how much?")
+prefs = page.setup("compare")
 page.notices(P.load("compare", state.PARAMS))
 s = st.session_state
 

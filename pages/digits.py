@@ -5,9 +5,7 @@ import streamlit as st
 from features.digits import compute, state, view
 from ui import page, params as P
 
-prefs = page.setup("digits", "Read digits: Show, Attend and Tell",
-                   "Models trained here read handwritten digit strings; each emitted digit comes with "
-                   "the attention map it was read with. Soft, hard and local attention: one model each.")
+prefs = page.setup("digits")
 page.notices(P.load("digits", state.PARAMS))
 P.apply_pending()
 s = st.session_state

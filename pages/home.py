@@ -4,7 +4,7 @@ import streamlit as st
 from features.home import presets, view
 from ui import page, params as P
 
-prefs = page.setup("home", "Attention Explorer")
+prefs = page.setup("home")
 page.notices(P.load("home", []))        # no parameters: any link parameter gets a notice
 
 left, right = st.columns([5, 4], gap="large")
@@ -21,5 +21,5 @@ with right:
     view.lessons()
 
 st.subheader("All pages")
-page.page_links(presets.PAGES)
+page.page_links(presets.pages())
 P.publish("home", [])

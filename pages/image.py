@@ -6,11 +6,7 @@ import streamlit as st
 from features.image import compute, state, view
 from ui import page, params as P
 
-prefs = page.setup("image", "Image: the mechanism on hand-made features",
-                   "Cut a photo into patches, describe each patch by 20 hand-made numbers (colour, "
-                   "texture, edges; no trained model) and let one patch's query attend over all patches: "
-                   "the soft vs hard attention of *Show, Attend and Tell*. For attention a trained model "
-                   "learned, see the **Read digits** page.")
+prefs = page.setup("image")
 page.notices(P.load("image", state.PARAMS))
 s = st.session_state
 

@@ -4,9 +4,7 @@ import streamlit as st
 from features.learn import compute, lesson, state, view
 from ui import page, params as P
 
-prefs = page.setup("learn", "Learn: attention step by step",
-                   "Scores → weights → output, on matrices small enough to check every number by hand. "
-                   "Edit X and W_a, pick the mechanism; the tabs below explain each step.")
+prefs = page.setup("learn")
 page.notices(P.load("learn", state.PARAMS) + state.check(st.session_state))
 s = st.session_state
 

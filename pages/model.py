@@ -5,10 +5,7 @@ import streamlit as st
 from features.model import compute, sections, state, view
 from ui import page, params as P
 
-prefs = page.setup("model", "Model explorer",
-                   "Every layer and head of all-MiniLM-L6-v2 (6 layers × 12 heads, running here): the whole "
-                   "model at a glance, head lines, the q·k arithmetic, statistics, rollout — and what happens "
-                   "when a layer attends differently.")
+prefs = page.setup("model")
 page.notices(P.load("model", state.PARAMS))
 P.apply_pending()
 s = st.session_state

@@ -1,13 +1,11 @@
 """Sentence page: a real model's attention over a typed sentence, every mechanism."""
 import streamlit as st
 
-from attention.text import display_tokens
+from attention.models.minilm import display_tokens
 from features.sentence import compute, state, view
 from ui import models, page, params as P
 
-prefs = page.setup("sentence", "Sentence attention",
-                   "Type a sentence; see how all-MiniLM-L6-v2 (a real pretrained model, running here) "
-                   "or the bare token embeddings attend, under each attention mechanism.")
+prefs = page.setup("sentence")
 page.notices(P.load("sentence", state.PARAMS))
 P.apply_pending()
 s = st.session_state

@@ -5,10 +5,7 @@ from features.summarize import compute, state, view
 from features.summarize.sentences import split_sentences
 from ui import page, params as P
 
-prefs = page.setup("summarize", "Summarize: attention pooling over sentences",   # two-tone bars: no colour scale
-           "An extractive summary: split the paragraph into sentences, embed each one with "
-           "all-MiniLM-L6-v2, let one query attend over the sentences, keep the k most-attended "
-           "sentences in their original order.")
+prefs = page.setup("summarize")
 page.notices(P.load("summarize", state.PARAMS))
 s = st.session_state
 

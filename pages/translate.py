@@ -5,10 +5,7 @@ import streamlit as st
 from features.translate import compute, state, view
 from ui import page, params as P
 
-prefs = page.setup("translate", "Translate dates: attention that was learned",
-                   "Character-level translation models trained here turn a date in 9 locales into ISO "
-                   "YYYY-MM-DD; one model per attention type. Each row: where the model looked to "
-                   "write that character.")
+prefs = page.setup("translate")
 page.notices(P.load("translate", state.PARAMS))
 P.apply_pending()
 s = st.session_state

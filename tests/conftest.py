@@ -13,7 +13,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def minilm():
-    from attention.text import MiniLM
+    from attention.models.minilm import MiniLM
     return MiniLM.load()
 
 
@@ -22,7 +22,7 @@ def hf_model():
     """transformers' own BERT with eager attention: the reference for attention weights."""
     from transformers import AutoModel
 
-    from attention.text import model_dir
+    from attention.models.minilm import model_dir
     return AutoModel.from_pretrained(str(model_dir()), attn_implementation="eager").eval()
 
 

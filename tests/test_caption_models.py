@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from attention import attend
-from attention.captioner import (END, ORDERS, START, VARIANTS, Captioner, CaptionConfig, card_path,
+from attention.models.captioner import (END, ORDERS, START, VARIANTS, Captioner, CaptionConfig, card_path,
                                  load, weights_dir)
 from tests.digit_strokes import render, string_strokes
+from attention.models import digits as DR
 from training import digits as D
 
 
@@ -79,8 +80,8 @@ def test_largest_first_captions_are_the_same_digits_sorted_with_the_same_images(
     assert torch.equal(x1, x2) and torch.equal(l1, l2)
     for a, b, n in zip(d1.tolist(), d2.tolist(), l1.tolist()):
         assert b[:n] == sorted(a[:n], reverse=True) and b[n:] == a[n:] == [-1] * (len(a) - n)
-    assert D.caption_text(torch.tensor([3, 9, 0, 9, -1, -1])) == "3 9 0 9"
-    assert D.caption_text(D.in_order(torch.tensor([[3, 9, 0, 9, -1, -1]]), "largest_first")[0]) == "9 9 3 0"
+    assert DR.caption_text(torch.tensor([3, 9, 0, 9, -1, -1])) == "3 9 0 9"
+    assert DR.caption_text(D.in_order(torch.tensor([[3, 9, 0, 9, -1, -1]]), "largest_first")[0]) == "9 9 3 0"
     with pytest.raises(ValueError, match="order"):
         D.in_order(d1, "smallest_first")
 
@@ -127,7 +128,7 @@ def test_largest_first_model_looks_at_the_digit_it_emits_and_jumps(variant, firs
     for i in range(len(x)):
         n = int(l[i])
         truth = d[i, :n].tolist()
-        if len(set(truth)) < n or a.caption(i) != D.caption_text(d[i]):
+        if len(set(truth)) < n or a.caption(i) != DR.caption_text(d[i]):
             continue                            # distinct digits, read right left to right
         if b.caption(i) != " ".join(str(v) for v in sorted(truth, reverse=True)):
             continue
@@ -214,7 +215,7 @@ def test_hard_rows_are_one_hot_at_the_argmax_of_alpha(models, sample):
 
 
 def test_local_rows_are_zero_outside_the_window_and_match_the_formula(models, sample):
-    model = models["local"][0]
+    model = models["local_p_2d"][0]
     dec = model.decode(sample[0])
     gh, gw = model.cfg.grid
     Dw = model.cfg.window
@@ -273,17 +274,17 @@ def _drawn(text, size=(600, 220), height=120, width=12, **kw):
 
 def test_preprocess_stages_and_inversion():
     img = _drawn("2026")
-    p = D.preprocess(img)
+    p = DR.preprocess(img)
     assert list(p.stages) == ["grayscale", "ink", "crop", "model input"]
     assert p.image.shape == (D.IMG_H, D.IMG_W) and p.image.max() == pytest.approx(1.0)
-    assert p.info["inverted"] is True and D.check_input(p) is None
+    assert p.info["inverted"] is True and DR.check_input(p) is None
     # white ink on black and a transparent canvas (RGBA) give the same model input
-    q = D.preprocess(255 - img)
+    q = DR.preprocess(255 - img)
     assert q.info["inverted"] is False
     assert np.allclose(p.image, q.image, atol=1e-5)
     rgba = np.zeros(img.shape + (4,), np.uint8)
     rgba[..., 3] = 255 - img                       # black strokes, transparent background
-    r = D.preprocess(rgba)
+    r = DR.preprocess(rgba)
     assert np.allclose(p.image, r.image, atol=1e-5)
     # the crop is the ink's bounding box
     y0, x0, ch, cw = p.info["bbox"]
@@ -294,7 +295,7 @@ def test_preprocess_stages_and_inversion():
 
 def test_soft_model_reads_2026_drawn_with_a_pen(models):
     model, _ = models["soft"]
-    p = D.preprocess(_drawn("2026"))
+    p = DR.preprocess(_drawn("2026"))
     dec = model.decode(torch.from_numpy(p.image)[None, None])
     assert dec.caption(0) == "2 0 2 6"
 
@@ -309,14 +310,14 @@ def test_soft_model_reads_2026_drawn_with_a_pen(models):
     (lambda: np.pad(np.zeros((3, 3), np.uint8), 100, constant_values=255), "too little ink"),
 ])
 def test_bad_input_gets_a_clear_reason(make, words):
-    reason = D.check_input(D.preprocess(make()))
+    reason = DR.check_input(DR.preprocess(make()))
     assert reason is not None and words in reason
 
 
 def test_good_input_of_every_length_is_accepted():
     for text in ("305", "4172", "86420", "918273"):
-        p = D.preprocess(_drawn(text, size=(900, 220)))
-        assert D.check_input(p) is None, text
+        p = DR.preprocess(_drawn(text, size=(900, 220)))
+        assert DR.check_input(p) is None, text
 
 
 def _photo(img: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -336,8 +337,8 @@ def _photo(img: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def test_photo_with_uneven_light_gives_the_same_model_input_as_the_clean_drawing():
     clean = _drawn("4179", size=(900, 420), height=170, width=14)
-    p, q = D.preprocess(clean), D.preprocess(_photo(clean))
-    assert D.check_input(q) is None
+    p, q = DR.preprocess(clean), DR.preprocess(_photo(clean))
+    assert DR.check_input(q) is None
     assert q.info["inverted"] and q.info["blobs"] == 4
     assert np.corrcoef(p.image.ravel(), q.image.ravel())[0, 1] > 0.9
 
@@ -346,11 +347,11 @@ def test_thin_pen_strokes_are_thickened_to_the_training_stroke_width_and_thick_o
     from scipy import ndimage
     thin = _drawn("4179", size=(700, 220), height=150, width=4)
     thick = _drawn("4179", size=(700, 220), height=150, width=30)
-    p, q = D.preprocess(thin), D.preprocess(thick)
+    p, q = DR.preprocess(thin), DR.preprocess(thick)
     i = p.info
     assert i["stroke_width"] == pytest.approx(4, abs=1.5)               # 2 * area / perimeter
-    assert i["thickened_by"] == round(D.STROKE * i["ink_height"] - i["stroke_width"]) > 10
+    assert i["thickened_by"] == round(DR.STROKE * i["ink_height"] - i["stroke_width"]) > 10
     assert q.info["thickened_by"] == 0                                  # never thinned
     ink = p.stages["ink"] > 0                    # after: strokes about STROKE x the height
     w = 2 * ink.sum() / (ink & ~ndimage.binary_erosion(ink)).sum()
-    assert w == pytest.approx(D.STROKE * i["ink_height"], rel=0.25)
+    assert w == pytest.approx(DR.STROKE * i["ink_height"], rel=0.25)

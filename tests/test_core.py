@@ -270,8 +270,12 @@ TEMPS = st.sampled_from([1e-6, 0.01, 0.5, 1.0, 3.0, 1e4])
 
 def _run(q, k, scope, w, score, norm, T, seed=0):
     kw = dict(scope=scope, score=score, normalization=norm, temperature=T, seed=seed)
-    if scope in ("local", "local_p"):
+    if attention.masks.windowed(scope):
         kw["window"] = w
+    if score == "location":          # the previous alignment and filters (d_a defaults to d_q)
+        g = torch.Generator().manual_seed(seed + 1)
+        prev = torch.softmax(torch.randn(1, q.shape[0], k.shape[0], generator=g), -1)
+        kw["location"] = (prev, torch.randn(3, 5, generator=g), torch.randn(q.shape[1], 3, generator=g))
     return attend(q, k, **kw)
 
 
@@ -454,3 +458,46 @@ def test_hard_results_carry_the_soft_distribution_they_pick_from():
         assert torch.allclose(r.probs, soft)
         assert ((r.weights == 0) | (r.weights == 1)).all() and (r.weights.sum(-1) == 1).all()
     assert attend(q, k).probs is None
+
+
+# ---------------------------------------------------------------- location-aware score
+def test_location_score_matches_chorowski_by_hand():
+    """e_ij = v^T tanh(W1 q_i + W2 k_j + U f_ij), f_i = F * alpha_{i-1}: an explicit loop over
+    the convolution (zero padding, centred filters) gives the same scores and weights."""
+    g = torch.Generator().manual_seed(3)
+    nq, nk, d, d_a, n_f, r = 2, 7, 4, 5, 3, 3
+    q, k = torch.randn(nq, d, generator=g), torch.randn(nk, d, generator=g)
+    W1, W2, v = torch.randn(d_a, d, generator=g), torch.randn(d_a, d, generator=g), torch.randn(d_a, generator=g)
+    prev = torch.softmax(torch.randn(1, nq, nk, generator=g), -1)
+    F_, U = torch.randn(n_f, r, generator=g), torch.randn(d_a, n_f, generator=g)
+    res = attend(q, k, score="location", additive=(W1, W2, v), location=(prev, F_, U))
+    want = torch.zeros(nq, nk)
+    for i in range(nq):
+        for j in range(nk):
+            f = torch.zeros(n_f)
+            for m in range(n_f):
+                for o in range(r):
+                    jj = j + o - r // 2
+                    if 0 <= jj < nk:
+                        f[m] += F_[m, o] * prev[0, i, jj]
+            want[i, j] = v @ torch.tanh(W1 @ q[i] + W2 @ k[j] + U @ f)
+    torch.testing.assert_close(res.scores[0], want, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(res.weights[0], torch.softmax(want, -1), atol=1e-6, rtol=1e-5)
+    # with no previous alignment it is Bahdanau's additive score
+    zero = attend(q, k, score="location", additive=(W1, W2, v), location=(torch.zeros_like(prev), F_, U))
+    add = attend(q, k, score="additive", additive=(W1, W2, v))
+    torch.testing.assert_close(zero.scores, add.scores)
+
+
+def test_each_parameter_belongs_to_its_score_or_scope():
+    q = torch.randn(3, 4)
+    with pytest.raises(ValueError, match="W_a only applies to score='general'; got score='dot'"):
+        attend(q, q, score="dot", W_a="random")
+    with pytest.raises(ValueError, match="additive only applies to score='additive' or score='location'"):
+        attend(q, q, score="general", additive=(torch.eye(4), torch.eye(4), torch.ones(4)))
+    with pytest.raises(ValueError, match="local_p only applies to scope='local_p'"):
+        attend(q, q, scope="local", window=1, local_p=(torch.eye(4), torch.ones(4)))
+    with pytest.raises(ValueError, match="unknown attention option 'bogus'"):
+        attend(q, q, bogus=1)
+    with pytest.raises(ValueError, match="needs location="):
+        attend(q, q, score="location")

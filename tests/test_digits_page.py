@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from attention.captioner import load
+from attention.models.captioner import load
 from tests.digit_strokes import render, string_strokes
 from tests.plotly_utils import chart_spec, decode, run_page
+from attention.models import digits as DR
 from training import digits as D
 
 PAGE = __import__("pathlib").Path(__file__).resolve().parent.parent / "pages" / "digits.py"
@@ -40,7 +41,7 @@ def _caption(at):
     return next(m.value for m in at.markdown if "model reads" in m.value)
 
 
-@pytest.mark.parametrize("variant", ["soft", "hard", "local"])
+@pytest.mark.parametrize("variant", ["soft", "hard", "local_p_2d"])
 def test_test_image_caption_and_maps_are_the_models_decode(variant):
     k = 3
     image, truth = _pick(k)
@@ -58,7 +59,7 @@ def test_test_image_caption_and_maps_are_the_models_decode(variant):
         cells = [int(tr["y"][0]) * 12 + int(tr["x"][0]) for tr in stars]
         assert cells == dec.cells[0, :n].tolist()
         assert torch.equal(dec.weights[0, :n].argmax(-1), dec.cells[0, :n])
-    if variant == "local":      # the cross sits on the window centre
+    if variant == "local_p_2d":      # the cross sits on the window centre
         centres = [(tr["y"][0], tr["x"][0]) for tr in spec["data"] if tr.get("name") == "centre"]
         assert np.allclose(centres, dec.centres[0, :n].numpy(), atol=1e-5)
     # the large view of digit 2: title, and its table's weights are the map
@@ -87,7 +88,7 @@ def test_accuracy_table_is_the_cards():
             assert row["per digit"] == pytest.approx(card["test"]["per_digit"])
 
 
-@pytest.mark.parametrize("variant", ["soft", "local"])
+@pytest.mark.parametrize("variant", ["soft", "local_p_2d"])
 def test_largest_first_is_read_by_its_own_models_and_checked_against_the_sorted_truth(variant):
     k = 5
     image, truth = _pick(k)
@@ -142,7 +143,7 @@ def test_drawing_is_read_and_bad_drawings_keep_the_previous_result(monkeypatch):
     holder["img"] = _rgba("2026")
     at.run()
     assert "`2 0 2 6`" in _caption(at)
-    prep = D.preprocess(holder["img"])
+    prep = DR.preprocess(holder["img"])
     dec = _decode("soft", prep.image)
     z, _ = _panels(at)
     assert dec.caption(0) == "2 0 2 6"
@@ -160,9 +161,11 @@ def test_drawing_is_read_and_bad_drawings_keep_the_previous_result(monkeypatch):
         assert "`2 0 2 6`" in _caption(at)                           # the previous result stays
 
 
-def test_old_model_key_still_opens_the_same_view():
-    """The attention type was ``model=`` before it got Translate's name, ``variant=``."""
-    at = run_page(PAGE, source="test", test_image="1", model="local")
+@pytest.mark.parametrize("key", ["model", "variant"])
+def test_old_model_key_still_opens_the_same_view(key):
+    """The attention type was ``model=`` before it got Translate's name, ``variant=``; the 2-D
+    local-p model was ``local`` before names became unique across tasks (``local_p_2d``)."""
+    at = run_page(PAGE, source="test", test_image="1", **{key: "local"})
     assert not at.warning, [w.value for w in at.warning]
-    assert at.session_state["variant"] == "local"
-    assert dict(at.query_params).get("variant") in ("local", ["local"])
+    assert at.session_state["variant"] == "local_p_2d"
+    assert dict(at.query_params).get("variant") in ("local_p_2d", ["local_p_2d"])

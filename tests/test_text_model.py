@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from attention.text import clean_text
+from attention.models.minilm import clean_text
 
 SENTENCES = [
     "The animal didn't cross the street because it was too tired.",
@@ -92,7 +92,7 @@ def test_clean_text():
 
 
 @pytest.mark.parametrize("modules,banned", [
-    ("attention, attention.text, attention.image, attention.metrics", ("streamlit", "plotly")),
+    ("attention, attention.models.minilm, attention.image, attention.metrics", ("streamlit", "plotly")),
     ("figures", ("streamlit",)),
 ], ids=["core: no streamlit, no plotly", "figures: no streamlit"])
 def test_layers_import_only_what_they_may(modules, banned):

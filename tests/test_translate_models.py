@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import attention
-from attention import seq2seq as S2S
+from attention.models import seq2seq as S2S
 from training import dates as D
 
 VARIANTS = list(S2S.VARIANTS)
@@ -144,7 +144,7 @@ def test_greedy_batch_equals_single_decoding(shipped, splits):
 
 def _recompute(model, d, t):
     kw = dict(d.attend_options)
-    if model.cfg.options["score"] == "additive":
+    if model.cfg.spec.attend["score"] == "additive":
         kw["additive"] = (model.W1, model.W2, model.v_a)
     else:
         kw["W_a"] = model.W_a
@@ -170,7 +170,7 @@ def test_drawn_weights_are_the_weights_used(shipped):
             assert torch.allclose(r.weights[0, 0], d.weights[t], atol=1e-6)
             assert torch.allclose(r.scores[0, 0], d.scores[t], atol=1e-5)
             e = m.tgt_emb(y)
-            if m.cfg.options["flow"] == "bahdanau":
+            if m.cfg.spec.get("flow") == "bahdanau":
                 assert torch.allclose(s[0], d.queries[t], atol=1e-6)
                 c = d.weights[t] @ d.keys                           # (dk,)
                 s = m.cell(torch.cat([e, c[None]], -1), s)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attention import seq2seq as S2S
+from attention.models import seq2seq as S2S
 from tests.plotly_utils import chart_spec, decode, run_page, trace_array
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "translate.py")

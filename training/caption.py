@@ -22,12 +22,11 @@ Losses
     the sampled cell; before that, the first 25 % of training uses the expected context for
     every image (a soft warm-up), and from 60 % to 85 % the share falls linearly to 0, so the
     last 15 % of training (and the test) uses sampled / arg-max cells only.
-  No doubly-stochastic regularizer (see :mod:`attention.captioner`).
+  No doubly-stochastic regularizer (see :mod:`attention.models.captioner`).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import time
@@ -40,9 +39,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from attention.captioner import (END, ORDERS, VARIANTS, CaptionConfig, Captioner, card_path,
-                                 config_dict, targets_from, weights_dir)
-from training import common, digits as D
+from attention.models.captioner import (END, ORDERS, TEST_IMAGES, VARIANTS, CaptionConfig, Captioner,
+                                        card_path, config_dict, targets_from, weights_dir)
+from training import common, digits as digit_data
 
 
 @dataclass(frozen=True)
@@ -60,18 +59,15 @@ class TrainConfig:
     expected_share: float = 0.5    # hard: share of images using the expected context (Xu et al.)
     soft_warmup: float = 0.25      # hard: first share of training with the expected context only
     seed: int = 0
-    order: str = "left_to_right"   # caption order (attention.captioner.ORDERS)
+    order: str = "left_to_right"   # caption order (attention.models.captioner.ORDERS)
     threads: int = 1
     n_test: int = 2000
     n_test4: int = 1000
 
 
-#: Settings used for the shipped weights (the CLI defaults).
-DEFAULTS = {
-    "soft": TrainConfig(),
-    "hard": TrainConfig(),
-    "local": TrainConfig(),
-}
+#: Settings used for the shipped weights (the CLI defaults); a variant not listed trains with
+#: ``TrainConfig()``.
+DEFAULTS: dict[str, TrainConfig] = {}
 
 
 # ------------------------------------------------------------------ evaluation
@@ -100,14 +96,14 @@ def accuracy(model: Captioner, images: torch.Tensor, digits: torch.Tensor, lengt
     return {"exact": exact / n, "per_digit": correct / int(lengths.sum()), "n": n}
 
 
-def evaluate(model: Captioner, tc: TrainConfig, recipe: D.Recipe = D.Recipe()) -> dict:
+def evaluate(model: Captioner, tc: TrainConfig, recipe: digit_data.Recipe = digit_data.Recipe()) -> dict:
     """Accuracy on the fixed test sets (test-pool digits only)."""
-    mixed = accuracy(model, *D.test_set(tc.n_test, recipe=recipe, order=tc.order))
-    four = accuracy(model, *D.test_set(tc.n_test4, n_digits=4, recipe=recipe, order=tc.order))
+    mixed = accuracy(model, *digit_data.test_set(tc.n_test, recipe=recipe, order=tc.order))
+    four = accuracy(model, *digit_data.test_set(tc.n_test4, n_digits=4, recipe=recipe, order=tc.order))
     return {"exact": mixed["exact"], "per_digit": mixed["per_digit"], "n_test": mixed["n"],
             "exact_4_digits": four["exact"], "per_digit_4_digits": four["per_digit"],
             "n_test_4_digits": four["n"],
-            "test_sets": f"training.digits.test_set({tc.n_test}) (3-6 digits) and "
+            "test_sets": f"training.digit_data.test_set({tc.n_test}) (3-6 digits) and "
                          f"test_set({tc.n_test4}, n_digits=4); seed 12345; test-pool digits only; "
                          f"captions {tc.order}"}
 
@@ -137,7 +133,7 @@ def loss_on(model: Captioner, images, digits, lengths, step: int, tc: TrainConfi
     """The training loss of one batch (see the module docstring) and logged numbers."""
     T = model.cfg.max_steps
     tgt = targets_from(digits, lengths, T)                           # (B, T)
-    hard = model.cfg.variant == "hard"
+    hard = VARIANTS[model.cfg.variant].hard
     expected = None
     if hard:
         share = expected_share(step, tc)
@@ -166,18 +162,18 @@ def loss_on(model: Captioner, images, digits, lengths, step: int, tc: TrainConfi
     return ce + tc.lambda_r * reinforce - tc.lambda_e * entropy, log
 
 
-def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = D.Recipe(),
+def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: digit_data.Recipe = digit_data.Recipe(),
           out_dir: Optional[Path] = None, progress: bool = True, do_eval: bool = True,
           save: bool = True) -> tuple[Captioner, dict]:
     """Train one variant; returns ``(model, card)`` and, with ``save``, writes the weights
-    and card to ``out_dir`` (default: ``attention.captioner.weights_dir(tc.order)``)."""
+    and card to ``out_dir`` (default: ``attention.models.captioner.weights_dir(tc.order)``)."""
     tc = tc or DEFAULTS[variant]
     threads = common.set_threads(tc.threads)
     torch.manual_seed(tc.seed)
     cfg = CaptionConfig(variant=variant)
     model = Captioner(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-    baseline = torch.zeros(cfg.max_steps) if variant == "hard" else None
+    baseline = torch.zeros(cfg.max_steps) if VARIANTS[variant].hard else None
     losses = []
     t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     bar = common.progress(tc.steps, f"caption/{tc.order}/{variant}") if progress else None
@@ -186,7 +182,7 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
     for step in range(tc.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, tc)
-        images, digits, lengths = D.train_batch(step, tc.batch, tc.seed, recipe, tc.order)
+        images, digits, lengths = digit_data.train_batch(step, tc.batch, tc.seed, recipe, tc.order)
         loss, log = loss_on(model, images, digits, lengths, step, tc, baseline)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -215,7 +211,7 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, recipe: D.Recipe = 
     return model, card
 
 
-def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfig, recipe: D.Recipe,
+def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfig, recipe: digit_data.Recipe,
               threads: int, losses: list, timing: dict) -> dict:
     """The JSON card of a trained model (before its test results): what it is, its data recipe,
     seed, steps and ``timing`` (wall / CPU seconds, load average)."""
@@ -227,16 +223,12 @@ def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfi
         "variant": variant,
         "model": "CNN encoder (4x12 cell grid) + GRU decoder attending through attention.attend "
                  "(additive score); Show, Attend and Tell (Xu et al. 2015)",
-        "attention": {
-            "soft": "soft global: alpha = softmax(e) over the 48 cells",
-            "hard": "hard stochastic: one cell sampled from alpha when training (REINFORCE with a "
-                    "moving-average baseline per step and an entropy bonus; expected context for all "
-                    "images in the first 25% of steps, for half of them until 60%, none after 85%, "
-                    "as in Xu et al.'s variance reduction); arg-max cell at test",
-            "local": f"local 2-D (local-p on the grid): predicted centre (row, col), softmax over "
-                     f"the cells within Chebyshev distance D={cfg.window} times a Gaussian of "
-                     f"sigma D/2",
-        }[variant],
+        "attention": VARIANTS[variant].description + (
+            " REINFORCE with a moving-average baseline per step and an entropy bonus; expected "
+            "context for all images in the first 25% of steps, for half of them until 60%, none "
+            "after 85%, as in Xu et al.'s variance reduction." if VARIANTS[variant].hard else "")
+            + (f" D={cfg.window}." if VARIANTS[variant].windowed else ""),
+        "paper": VARIANTS[variant].paper,
         "doubly_stochastic_regularizer": False,
         "config": config_dict(cfg),
         "params": common.param_count(model),
@@ -264,10 +256,27 @@ def save_model(model: Captioner, card: dict, out_dir: Optional[Path] = None) -> 
     return paths
 
 
+def export_test_images(n: int = 100, seed: int = 2024, path: Optional[Path] = None) -> Path:
+    """Write the test images the page offers (``attention.models.captioner.TEST_IMAGES``):
+    ``n`` strings from the test pool only, images as uint8 ``(n, 32, 96)`` (ink = 255) and the
+    digits as written ``(n, 6)`` (-1 padding).  The app reads this file; it never generates."""
+    x, d, _ = digit_data.test_set(n, seed=seed)
+    path = Path(path) if path is not None else TEST_IMAGES
+    path.parent.mkdir(parents=True, exist_ok=True)
+    imgs = np.clip(np.round(x[:, 0].numpy() * 255), 0, 255).astype(np.uint8)          # (n, H, W)
+    written = np.full((n, digit_data.MAX_DIGITS), -1, dtype=np.int8)
+    written[:, :d.shape[1]] = d.numpy()
+    np.savez_compressed(path, images=imgs, digits=written,
+                        source=np.array(f"training.digits.test_set(n={n}, seed={seed}): "
+                                        "scikit-learn's digits, test pool"))
+    os.chmod(path, 0o644)
+    return path
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training caption",
                                  description="Train the digit-string captioners (soft, hard, local).")
-    ap.add_argument("--variant", default="all", choices=("all",) + VARIANTS)
+    ap.add_argument("--variant", default="all", choices=("all",) + VARIANTS.names())
     ap.add_argument("--order", default="left_to_right", choices=("all",) + ORDERS,
                     help="caption order: as written, or largest digit first")
     ap.add_argument("--steps", type=int, default=None, help="override the number of steps")
@@ -276,12 +285,17 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="output folder (default weights/caption[/<order>])")
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--test-images", action="store_true",
+                    help="only (re)write the page's test images (weights/caption/test_images.npz)")
     a = ap.parse_args(argv)
+    if a.test_images:
+        print(f"wrote {export_test_images()}")
+        return 0
     for order, v in [(o, v) for o in (ORDERS if a.order == "all" else (a.order,))
-                     for v in (VARIANTS if a.variant == "all" else (a.variant,))]:
+                     for v in (VARIANTS.names() if a.variant == "all" else (a.variant,))]:
         over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads))
                 if val is not None}
-        tc = TrainConfig(**{**asdict(DEFAULTS[v]), **over, "order": order})
+        tc = TrainConfig(**{**asdict(DEFAULTS.get(v, TrainConfig())), **over, "order": order})
         _, card = train(v, tc, out_dir=a.out, save=not a.no_save)
         t = card.get("test", {})
         print(f"{order}/{v}: exact {t.get('exact', float('nan')):.4f}  per digit "

@@ -1,4 +1,4 @@
-"""Train the date-translation models, one per attention type (``attention.seq2seq.VARIANTS``).
+"""Train the date-translation models, one per attention type (``attention.models.seq2seq.VARIANTS``).
 
     python -m training translate --variant all            # every variant, default steps
     python -m training translate --variant local_p --steps 2000 --seed 0
@@ -40,15 +40,16 @@ from typing import Optional, Sequence
 import torch
 import torch.nn.functional as F
 
-from attention.seq2seq import PAD, VARIANTS, WEIGHTS_DIR, Config, Seq2Seq
+from attention.models.seq2seq import PAD, VARIANTS, WEIGHTS_DIR, Config, Seq2Seq
 from training import common
-from training import dates as D
+from training import dates as date_data
 
 BATCH = 64
 LR = 3e-3
 WINDOW = 4                      # D for local-m and local-p (Gaussian sigma = D / 2 = 2)
 #: Steps per variant (each stays under 5 minutes on one thread here; see the cards).
 STEPS = {"bahdanau": 1500, "luong": 2000, "local_m": 1500, "local_p": 2000, "hard": 2000}
+DEFAULT_STEPS = 2000            # a variant not in STEPS
 HARD_REWARD = 1.0               # lambda_r
 HARD_ENTROPY = 0.05             # lambda_e (0.01 left the policy stuck: 85.7% exact; 0.2: 99.2%)
 BASELINE_DECAY = 0.9
@@ -83,12 +84,12 @@ class Result:
 def make_model(variant: str, seed: int) -> Seq2Seq:
     """A freshly initialised model (``torch.manual_seed(seed)`` first)."""
     torch.manual_seed(seed)
-    cfg = Config(variant=variant, src_chars=D.source_chars(), max_source_len=D.max_source_len(),
-                 window=WINDOW if VARIANTS[variant]["scope"] in ("local", "local_p") else None)
+    cfg = Config(variant=variant, src_chars=date_data.source_chars(), max_source_len=date_data.max_source_len(),
+                 window=WINDOW if VARIANTS[variant].windowed else None)
     return Seq2Seq(cfg)
 
 
-def tensors(model: Seq2Seq, examples: Sequence[D.Example]):
+def tensors(model: Seq2Seq, examples: Sequence[date_data.Example]):
     """All examples as padded tensors: source ids ``(N, S)``, lengths ``(N,)``, targets ``(N, T)``."""
     ids, lengths = model.encode_sources([e.source for e in examples])
     return ids, lengths, model.encode_targets([e.target for e in examples])
@@ -97,8 +98,9 @@ def tensors(model: Seq2Seq, examples: Sequence[D.Example]):
 def loss_fn(model: Seq2Seq, ids, lengths, targets, seed: int, baseline: list) -> tuple[torch.Tensor, float]:
     """Loss for one batch; ``baseline`` (a 1-element list) is the hard variant's moving average."""
     ids = ids[:, :int(lengths.max())]                                   # (B, S) drop all-pad columns
-    hard = bool(model.cfg.options.get("hard"))
-    logits, steps = model(ids, lengths, targets, "hard_sampled" if hard else None, seed=seed)
+    spec = model.cfg.spec
+    hard = spec.hard
+    logits, steps = model(ids, lengths, targets, spec.get("train_normalization"), seed=seed)
     B, T, V = logits.shape
     tok = targets != PAD                                                # (B, T)
     ce = F.cross_entropy(logits.reshape(B * T, V), targets.reshape(-1),
@@ -125,13 +127,13 @@ def loss_fn(model: Seq2Seq, ids, lengths, targets, seed: int, baseline: list) ->
 
 
 def train(variant: str, steps: Optional[int] = None, seed: int = 0, *, batch: int = BATCH,
-          threads: int = 1, examples: Optional[Sequence[D.Example]] = None,
+          threads: int = 1, examples: Optional[Sequence[date_data.Example]] = None,
           show: bool = True) -> Result:
     """Train one variant; ``examples`` defaults to the training split of ``seed``."""
-    steps = STEPS[variant] if steps is None else steps
+    steps = STEPS.get(variant, DEFAULT_STEPS) if steps is None else steps
     threads = common.set_threads(threads)
     model = make_model(variant, seed)
-    data = D.make_splits(seed).train if examples is None else examples
+    data = date_data.make_splits(seed).train if examples is None else examples
     ids, lengths, targets = tensors(model, data)
     order_gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
@@ -166,9 +168,9 @@ def train(variant: str, steps: Optional[int] = None, seed: int = 0, *, batch: in
     return Result(model, losses, seconds, steps, threads)
 
 
-def evaluate(model: Seq2Seq, examples: Sequence[D.Example], batch: int = 500) -> dict:
+def evaluate(model: Seq2Seq, examples: Sequence[date_data.Example], batch: int = 500) -> dict:
     """Greedy exact match and per-token accuracy on ``examples`` (+ by locale and field order)."""
-    fmts = D.formats()
+    fmts = date_data.formats()
     exact = tokens = 0
     by_loc, by_order = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
     for s in range(0, len(examples), batch):
@@ -191,11 +193,11 @@ def evaluate(model: Seq2Seq, examples: Sequence[D.Example], batch: int = 500) ->
             "exact_by_order": {k: round(v[0] / v[1], 4) for k, v in sorted(by_order.items())}}
 
 
-def sample(examples: Sequence[D.Example]) -> Sequence[D.Example]:
+def sample(examples: Sequence[date_data.Example]) -> Sequence[date_data.Example]:
     """The fixed check sample: the first 10 test examples of each format (the test split is
     dealt round-robin, so these are its first 10 x #formats examples); the tests re-check a
     shipped model's accuracy on it in seconds."""
-    return examples[:10 * len(D.formats())]
+    return examples[:10 * len(date_data.formats())]
 
 
 def card(res: Result, seed: int, test: dict, val: dict, check: dict) -> dict:
@@ -204,9 +206,10 @@ def card(res: Result, seed: int, test: dict, val: dict, check: dict) -> dict:
     return {
         "task": "date-format translation (CLDR date in 9 locales -> ISO YYYY-MM-DD), character level",
         "variant": v,
-        "attention": {k: val_ for k, val_ in VARIANTS[v].items()} | {"window": m.cfg.window},
+        "attention": {**VARIANTS[v].attend, **VARIANTS[v].extra, "window": m.cfg.window,
+                      "paper": VARIANTS[v].paper},
         "config": m.card_config(),
-        "data": D.recipe(seed),
+        "data": date_data.recipe(seed),
         "training": {
             "command": f"python -m training translate --variant {v} --steps {res.steps} --seed {seed}",
             "seed": seed, "steps": res.steps, "batch_size": BATCH, "optimizer": "Adam",
@@ -215,7 +218,7 @@ def card(res: Result, seed: int, test: dict, val: dict, check: dict) -> dict:
             "parameters": common.param_count(m), "final_loss": round(sum(res.losses[-50:]) / len(res.losses[-50:]), 5),
             "environment": common.environment(res.threads),
             **({"reinforce": {"lambda_r": HARD_REWARD, "lambda_e": HARD_ENTROPY,
-                              "baseline_decay": BASELINE_DECAY}} if v == "hard" else {}),
+                              "baseline_decay": BASELINE_DECAY}} if VARIANTS[v].hard else {}),
         },
         "test": {k: (round(x, 4) if isinstance(x, float) else x) for k, x in test.items()},
         "val": {"exact_match": round(val["exact_match"], 4), "per_token": round(val["per_token"], 4),
@@ -225,21 +228,21 @@ def card(res: Result, seed: int, test: dict, val: dict, check: dict) -> dict:
                         "rule": "the first 10 test examples of each format"},
         "metrics": "greedy decoding; exact_match = output == ISO date; per_token = share of the 11 "
                    "target tokens (10 characters + end) right at their position",
-        "why": WHY[v],
+        "why": WHY.get(v, VARIANTS[v].description),
     }
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training translate",
                                  description="Train the date-translation models (one per attention type).")
-    ap.add_argument("--variant", default="all", choices=["all", *VARIANTS])
+    ap.add_argument("--variant", default="all", choices=["all", *VARIANTS.names()])
     ap.add_argument("--steps", type=int, default=None, help="default: per variant, see STEPS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(WEIGHTS_DIR))
     args = ap.parse_args(argv)
-    variants = list(VARIANTS) if args.variant == "all" else [args.variant]
-    splits = D.make_splits(args.seed)
+    variants = list(VARIANTS.names()) if args.variant == "all" else [args.variant]
+    splits = date_data.make_splits(args.seed)
     for v in variants:
         res = train(v, args.steps, args.seed, threads=args.threads)
         test = evaluate(res.model, splits.test)

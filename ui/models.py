@@ -25,7 +25,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from attention.text import MiniLM
+from attention.models.minilm import MiniLM
 
 from .cache import bounded
 
@@ -83,8 +83,8 @@ def encode(text: str, pair: Optional[str] = None, max_tokens: int = 512) -> dict
 #: defines ``VARIANTS``, ``weights_dir(**options)`` (``<variant>.safetensors`` + ``.json``) and
 #: ``load(variant, **options) -> (model, card)``; each option set holds one model per variant
 #: (captioning: one set per caption order).
-TRAINED = {"translate": ("attention.seq2seq", ({},)),
-           "caption": ("attention.captioner", ({"order": "left_to_right"}, {"order": "largest_first"}))}
+TRAINED = {"translate": ("attention.models.seq2seq", ({},)),
+           "caption": ("attention.models.captioner", ({"order": "left_to_right"}, {"order": "largest_first"}))}
 
 
 @st.cache_resource(show_spinner="Loading the model trained with this attention type…")

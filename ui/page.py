@@ -14,7 +14,7 @@ from figures import COLORSCALES
 from figures.labels import visible
 
 from . import params as P
-from . import warmup
+from . import sitemap, warmup
 from .router import ensure_router
 
 log = logging.getLogger("attention_explorer")
@@ -44,12 +44,16 @@ class Prefs:
         return 17 if self.large else 12
 
 
-def setup(page: str, title: str, caption: Optional[str] = None) -> Prefs:
+def setup(page: str, title: Optional[str] = None, caption: Optional[str] = None) -> Prefs:
     """First call of every page: router check, the shared sidebar preferences, the title.
 
+    ``title`` / ``caption`` default to the page's heading and caption in :mod:`ui.sitemap`.
     Self-contained: it works whether or not ``app.py`` ran first (the legacy pages/ trap: see
     ``ui/router.py``).
     """
+    entry = sitemap.find(page)
+    title = title if title is not None else (entry.heading if entry else page)
+    caption = caption if caption is not None else (entry.caption if entry else None)
     warmup.wait()
     ensure_router()
     P.enter(page)
@@ -134,8 +138,8 @@ def inline_code(text) -> str:
 
 
 def user_text(raw: str, max_chars: int = 10_000) -> str:
-    """``attention.text.clean_text`` for a page: show what was changed, return the text."""
-    from attention.text import clean_text
+    """``attention.models.minilm.clean_text`` for a page: show what was changed, return the text."""
+    from attention.models.minilm import clean_text
     text, notes = clean_text(raw, max_chars)
     for note in notes:
         st.info(note)

@@ -18,19 +18,24 @@ option -- the ``attention.attend`` option name (``window``, ``normalization``, `
   differ from it, so entering a page adds no history entry and Back / Forward move between
   views -- and takes the snapshot.
 
-Old share links keep working: :data:`ALIASES` renames old keys and values before validation.
+Old share links keep working: the page registry (:mod:`ui.sitemap`) lists each page's renamed
+keys and values, applied before validation (a notice about such a value names the key the link
+used), and the keys of a page that was replaced (one notice says the page changed).
 """
 from __future__ import annotations
 
 import math
 import re
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import streamlit as st
 
 from figures.labels import visible
+
+from . import sitemap
+from .sitemap import Alias
 
 MAX_RAW = 12_000          # longest raw parameter value looked at (characters)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -153,37 +158,11 @@ class IntSet(Param):
         return ",".join(str(int(v)) for v in sorted(value))
 
 
-@dataclass(frozen=True)
-class Alias:
-    """An old URL key (and old values) that a share link may still carry."""
-    new: str
-    values: dict = field(default_factory=dict)
-
-
-#: page ("*" = every page) -> old key -> :class:`Alias`.  Keys and values were renamed so that
-#: one concept has one name end to end (URL key = widget key = ``attend`` option).
-ALIASES: dict[str, dict[str, Alias]] = {
-    "*": {"cmap": Alias("colorscale"), "big": Alias("large_text")},
-    "sentence": {"type": Alias("normalization", {"sampled": "hard_sampled"}),
-                 "temp": Alias("temperature"), "wa": Alias("W_a"), "pq": Alias("pooling_query")},
-    "image": {"type": Alias("normalization", {"sampled": "hard_sampled"}),
-              "temp": Alias("temperature"), "wa": Alias("W_a"), "pq": Alias("pooling_query"),
-              "radius": Alias("window"), "scope": Alias("scope", {"window": "grid"}),
-              "qr": Alias("row"), "qc": Alias("col"), "pos": Alias("position_encoding")},
-    "model": {"sk": Alias("mass_k"), "iso": Alias("isolate"), "isodir": Alias("isolate_side"),
-              "thr": Alias("threshold"), "r0": Alias("rollout_from"), "r1": Alias("rollout_to"),
-              "cfs": Alias("scope"), "cfw": Alias("window"), "cfn": Alias("normalization"),
-              "cfl": Alias("layers")},
-    "compare": {"nv": Alias("variants"), "src": Alias("input"),
-                **{old.format(i): Alias(new.format(i), values) for i in range(1, 5)
-                   for old, new, values in (("type{}", "normalization{}", {"sampled": "hard_sampled"}),
-                                            ("w{}", "window{}", {}), ("T{}", "temperature{}", {}))}},
-    "learn": {"w": Alias("window"), "type": Alias("normalization"), "T": Alias("temperature"),
-              "Wa": Alias("W_a")},
-    "digits": {"model": Alias("variant")},     # the trained model = the attention type, as on Translate
-    "summarize": {"su_text": Alias("text"), "su_query": Alias("query"), "su_question": Alias("question"),
-                  "su_score": Alias("score"), "su_temp": Alias("temperature"), "su_k": Alias("k")},
-}
+def aliases(page: str) -> dict[str, Alias]:
+    """Old key -> :class:`Alias` for ``page``: the app-wide ones and the page's own (from
+    :mod:`ui.sitemap`)."""
+    entry = sitemap.find(page)
+    return {**sitemap.GLOBAL_ALIASES, **(entry.aliases if entry else {})}
 
 
 def _show(raw: str, limit: int = 40) -> str:
@@ -211,9 +190,10 @@ def _read_url() -> dict[str, str]:
         return {}
 
 
-def translate(page: str, url: dict[str, str]) -> dict[str, str]:
-    """Apply :data:`ALIASES` (this page's and the app-wide ones) to a raw URL dict."""
-    table = {**ALIASES["*"], **ALIASES.get(page, {})}
+def translate(page: str, url: dict[str, str], written: Optional[dict] = None) -> dict[str, str]:
+    """Apply the page's :func:`aliases` (and the app-wide ones) to a raw URL dict.  ``written``,
+    if given, is filled with new key -> the key the link actually used (for notices)."""
+    table = aliases(page)
     out: dict[str, str] = {}
     for k, raw in url.items():
         a = table.get(k)
@@ -221,6 +201,8 @@ def translate(page: str, url: dict[str, str]) -> dict[str, str]:
             out.setdefault(k, raw)
         elif a.new not in url or a.new == k:          # a new key present wins over its alias
             out[a.new] = a.values.get(raw, raw)
+            if written is not None and a.new != k:
+                written[a.new] = k
     return out
 
 
@@ -247,18 +229,26 @@ def enter(page: str) -> None:
 
 
 def _apply(params: Sequence[Param], url: dict[str, str], ignore_unknown: bool,
-           reset: bool = True) -> list[str]:
-    """State := defaults (``reset``) + the valid values of ``url``; notices for what was refused."""
+           reset: bool = True, written: Optional[dict] = None, retired: Sequence[str] = ()) -> list[str]:
+    """State := defaults (``reset``) + the valid values of ``url``; notices for what was refused
+    (naming the key the link used: ``written`` maps a new key to an old one); keys of a page
+    this one replaced (``retired``) get one notice together."""
     notices: list[str] = []
     by_key = {p.key: p for p in params}
     global_keys = {g.key for g in _GLOBAL}
+    written = written or {}
+    old = [k for k in url if k in retired and k not in by_key]
+    if old:
+        notices.append(f"This link was made for an earlier version of this page, which has changed "
+                       f"since; its settings ({', '.join(f'`{_show(k, 24)}`' for k in old[:4])}"
+                       f"{' …' if len(old) > 4 else ''}) no longer apply, so the page opens as it is now.")
     for p in params:
         if reset or p.key not in st.session_state:
             st.session_state[p.key] = p.default
     for k, raw in url.items():
         p = by_key.get(k)
         if p is None:
-            if not (k in global_keys or ignore_unknown):
+            if not (k in global_keys or ignore_unknown or k in old):
                 notices.append(f"Ignored unknown link parameter `{_show(k, 24)}`.")
             continue
         try:
@@ -266,7 +256,8 @@ def _apply(params: Sequence[Param], url: dict[str, str], ignore_unknown: bool,
                 raise Invalid(f"is longer than {MAX_RAW:,} characters")
             st.session_state[p.key] = p.parse(raw)
         except Invalid as e:
-            notices.append(f"Link parameter `{_show(k, 24)}` = `{_show(raw)}` {e}; "
+            name = written.get(k, k)
+            notices.append(f"Link parameter `{_show(name, 24)}` = `{_show(raw)}` {e}; "
                            f"using the default `{_show(p.dump(p.default))}`.")
     return notices
 
@@ -278,7 +269,8 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
     ``page_scoped=False`` is for the app-wide parameters (the sidebar preferences)."""
     REGISTRY[page] = tuple(params)
     s = st.session_state
-    url = translate(page, _read_url())
+    written: dict = {}
+    url = translate(page, _read_url(), written)
     mine = {k: v for k, v in url.items() if k in {p.key for p in params}}
     entering = s.pop(_ENTERING, None) if page_scoped else False
     if entering is None:               # page.setup was not called: decide here
@@ -296,7 +288,9 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
     notices: list[str] = []
     if entering or snap is None or (not changed and mine != s.get(_published_key(page))):
         # app-wide preferences stay as they are unless a link sets them
-        notices = _apply(params, url if page_scoped else mine, ignore_unknown, reset=page_scoped)
+        entry = sitemap.find(page)
+        notices = _apply(params, url if page_scoped else mine, ignore_unknown, reset=page_scoped,
+                         written=written, retired=entry.retired if entry else ())
         # what this run reads from the URL counts as published (a refused value is not)
         s[_published_key(page)] = {p.key: p.dump(s[p.key]) for p in params if s[p.key] != p.default}
     for p in params:

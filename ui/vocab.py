@@ -3,14 +3,13 @@ scope.  URL values, widget option values and ``attention.attend`` options are th
 themselves (``hard_sampled``, ``local_p`` ...); this module only says how to show them, so no
 page maps one vocabulary onto another.
 """
+from attention.masks import SCOPES
+from attention.scores import SCORES
 
-SCORE_LABELS = {
-    "dot": "Dot product",
-    "scaled_dot": "Scaled dot product (the model's own)",
-    "general": "General / bilinear (W_a)",
-    "additive": "Additive (Bahdanau)",
-    "cosine": "Cosine",
-}
+#: Scores and scopes bring their own label and formula (``attention.scores.SCORES``,
+#: ``attention.masks.SCOPES``), so a new one needs no entry here; only the app's wording differs.
+SCORE_LABELS = {**{n: x.label or n for n, x in SCORES.items()},
+                "scaled_dot": "Scaled dot product (the model's own)"}
 
 NORMALIZATION_LABELS = {
     "soft": "Soft",
@@ -19,21 +18,9 @@ NORMALIZATION_LABELS = {
     "sparsemax": "Sparsemax",
 }
 
-SCOPE_LABELS = {
-    "global": "Global",
-    "local": "Local (window w)",
-    "causal": "Causal",
-    "local_p": "Local-p (Luong)",
-    "grid": "2-D window",
-}
+SCOPE_LABELS = {n: x.label or n for n, x in SCOPES.items()}
 
-SCORE_LATEX = {
-    "dot": r"e_{ij} = q_i \cdot k_j",
-    "scaled_dot": r"e_{ij} = \frac{q_i \cdot k_j}{\sqrt{d}}",
-    "general": r"e_{ij} = q_i\, W_a\, k_j^{\top}",
-    "additive": r"e_{ij} = v^{\top} \tanh(W_1 q_i + W_2 k_j)",
-    "cosine": r"e_{ij} = \frac{q_i \cdot k_j}{\lVert q_i \rVert\, \lVert k_j \rVert}",
-}
+SCORE_LATEX = {n: x.latex for n, x in SCORES.items()}
 
 NORMALIZATION_LATEX = {
     "soft": r"\alpha_{ij} = \frac{\exp(e_{ij}/T)}{\sum_{j' \in S(i)} \exp(e_{ij'}/T)}",
@@ -43,15 +30,8 @@ NORMALIZATION_LATEX = {
                  r"\textstyle\sum_{j \in S(i)} \alpha_{ij} = 1",
 }
 
-# The sigmoid is written out as "sigmoid"; sigma is only the Gaussian's width.
-SCOPE_LATEX = {
-    "global": r"S(i) = \{\, 1, \dots, n \,\}",
-    "local": r"S(i) = \{\, j : |j - c_i| \le w \,\},\quad c_i = i",
-    "causal": r"S(i) = \{\, j : j \le c_i \,\},\quad c_i = i",
-    "local_p": (r"S(i) = \{\, j : |j - p_i| \le w \,\},\ \ p_i = (n-1)\,\mathrm{sigmoid}(v_p^{\top}\tanh(W_p q_i)),"
-                r"\ \ \alpha_{ij} \leftarrow \alpha_{ij}\, e^{-(j - p_i)^2 / 2\sigma^2},\ \sigma = w/2"),
-    "grid": r"S(i) = \{\, j : \max(|r_i - r_j|, |c_i - c_j|) \le w \,\}",
-}
+# The sigmoid is written out as "sigmoid"; sigma is only the Gaussian's width (see SCOPES).
+SCOPE_LATEX = {n: x.latex for n, x in SCOPES.items()}
 
 OUTPUT_LATEX = r"c_i = \sum_{j} \alpha_{ij}\, v_j"
 

@@ -8,8 +8,9 @@ import torch
 
 from attention import attend
 from attention.functional import AttentionResult
-from attention.text import display_tokens
+from attention.models.minilm import display_tokens
 from attention.tutorial import TINY_X
+from attention.masks import windowed as is_windowed
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Variant:
 
     @property
     def windowed(self) -> bool:
-        return self.scope in ("local", "local_p")
+        return is_windowed(self.scope)
 
     def describe(self) -> str:
         """Short name, e.g. ``"soft local w=2"``, ``"hard_sampled global"``, ``"soft causal, T=0.5"``."""

@@ -12,10 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from attention.tutorial import WeightMetrics
+from attention.masks import windowed as is_windowed
 from ui import charts, page, params as P
 from ui.vocab import NORMALIZATION_LATEX, SCOPE_LATEX, SCORE_LATEX
 
-from . import figures as FG
+from . import figures as page_figures
 from .compute import Input, Variant
 from .state import BY
 
@@ -70,7 +71,7 @@ def variant_cards(count: int) -> list:
                 P.widget(BY[f"scope{i}"], b)
                 with c.popover("w · T", width="stretch",
                                help=f"V{i}'s window w (local, local-p) and temperature T"):
-                    P.widget(BY[f"window{i}"], disabled=s[f"scope{i}"] not in ("local", "local_p"))
+                    P.widget(BY[f"window{i}"], disabled=not is_windowed(s[f"scope{i}"]))
                     P.widget(BY[f"temperature{i}"], disabled=s[f"normalization{i}"] == "hard")
                 boxes.append(st.container())
     return boxes
@@ -129,7 +130,7 @@ def heatmap(box, i: int, v: Variant, r, inp: Input, seed: int, colorscale: str) 
     """Variant ``i``'s weights in its card, with the caption and downloads."""
     w = r.weights[0].double().numpy()                                          # (n, n)
     with box:
-        charts.plot(FG.variant_heatmap(w, inp.labels, title=f"V{i}: {v.describe()}",
+        charts.plot(page_figures.variant_heatmap(w, inp.labels, title=f"V{i}: {v.describe()}",
                                        colorscale=colorscale, scope_mask=r.mask.numpy()),
                     key=f"heat{i}", name=f"compare_V{i}_{v.describe()}")
         st.caption(caption(v, r, seed))
@@ -159,7 +160,7 @@ def difference(variants: list[Variant], results: list, labels: list) -> None:
     diff = A - B                                                               # (n, n)
     if s.a == s.b:
         st.info("A and B are the same variant: pick two different ones.")
-    charts.plot(FG.difference_heatmap(diff, labels, title=f"V{s.a} − V{s.b}"), key="diff",
+    charts.plot(page_figures.difference_heatmap(diff, labels, title=f"V{s.a} − V{s.b}"), key="diff",
                 name=f"compare_difference_V{s.a}_minus_V{s.b}")
     big = float(np.abs(diff).max())
     if big > 0:

@@ -1,12 +1,12 @@
 """What the Read digits page computes: the trained captioners' readings, with every map.
 
     m, card = model("soft", "left_to_right")           # read-only, one per server
-    prep = prepare(canvas_rgba)                        # training.digits.preprocess (+ stages)
-    problem = training.digits.check_input(prep)        # None, or a clear reason
+    prep = prepare(canvas_rgba)                        # attention.models.digits.preprocess (+ stages)
+    problem = check_input(prep)                        # None, or a clear reason
     r = read(prep.image, "soft", "largest_first")      # Reading: caption, maps, numbers
 
 Every map in a :class:`Reading` is ``result.weights`` of the ``attention.attend`` call the
-decoder used for that digit (see ``attention.captioner.Captioner.decode``).
+decoder used for that digit (see ``attention.models.captioner.Captioner.decode``).
 """
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from typing import Optional
 import numpy as np
 import torch
 
-from training import digits as D
+from attention.models import captioner, digits as pictures
+from attention.models.captioner import VARIANTS
 from ui import models
 
-from .state import N_PICK, ORDER_LABELS
+from .state import ORDER_LABELS
 
 LOW_CONFIDENCE = 0.8        # a digit read with probability below this is labelled "unsure"
-PICK_SEED = 2024            # the generated test images offered on the page (test pool only)
 
 
 def model(variant: str, order: str = "left_to_right"):
@@ -40,17 +40,19 @@ def cards(order: str = "left_to_right") -> dict:
 
 @functools.lru_cache(maxsize=2)
 def test_images(order: str = "left_to_right") -> tuple[np.ndarray, tuple[str, ...]]:
-    """``N_PICK`` generated test strings (test-pool digits only): images ``(N, 32, 96)`` float32
+    """The shipped test strings (test-pool digits only): images ``(N, 32, 96)`` float32
     (read-only; the same for every order) and their true captions in ``order``."""
-    x, d, _ = D.test_set(N_PICK, seed=PICK_SEED, order=order)
-    imgs = x[:, 0].numpy().copy()
-    imgs.flags.writeable = False
-    return imgs, tuple(D.caption_text(row) for row in d)
+    return captioner.test_images(order)
 
 
-def prepare(raw: np.ndarray) -> D.Preprocessed:
+def prepare(raw: np.ndarray) -> pictures.Preprocessed:
     """A user picture (canvas RGBA, photo RGB) -> the model input and every stage."""
-    return D.preprocess(raw)
+    return pictures.preprocess(raw)
+
+
+def check_input(prep: pictures.Preprocessed) -> Optional[str]:
+    """None if the prepared picture can be read, else why not (blank, too many digits ...)."""
+    return pictures.check_input(prep)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Reading:
     cells:      hard: ``(n,)`` the arg-max cell used.
     samples:    hard: per digit, ``[(row, col, count), ...]`` of cells drawn by the samples.
     sample_captions: hard: the caption each sample read.
-    centres:    local: ``(n, 2)`` window centres (row, col); gaussian ``(n, N)``.
+    centres:    local_p_2d: ``(n, 2)`` window centres (row, col); gaussian ``(n, N)``.
     """
     variant: str
     order: str
@@ -92,6 +94,14 @@ class Reading:
         return " ".join(str(d) for d in self.digits)
 
     @property
+    def hard(self) -> bool:
+        return VARIANTS[self.variant].hard
+
+    @property
+    def windowed(self) -> bool:
+        return VARIANTS[self.variant].windowed
+
+    @property
     def unsure(self) -> list[int]:
         """Indices of digits read with probability below :data:`LOW_CONFIDENCE`."""
         return [i for i, c in enumerate(self.confidence) if c < LOW_CONFIDENCE]
@@ -107,7 +117,7 @@ def read(image: np.ndarray, variant: str, order: str = "left_to_right", n_sample
     caption ``order``; for hard also ``n_samples`` stochastic readings (seeded) to show where
     samples land."""
     m, _ = model(variant, order)
-    x = torch.tensor(np.array(image, dtype=np.float32)).reshape(1, 1, D.IMG_H, D.IMG_W)   # (1, 1, H, W)
+    x = torch.tensor(np.array(image, dtype=np.float32)).reshape(1, 1, pictures.IMG_H, pictures.IMG_W)   # (1, 1, H, W)
     d = m.decode(x)
     n = int(d.lengths[0])
     keep = slice(0, n)
@@ -116,7 +126,8 @@ def read(image: np.ndarray, variant: str, order: str = "left_to_right", n_sample
     end_conf = float(d.confidence[0, n]) if finished else 0.0
     gh, gw = m.cfg.grid
     extra: dict = {}
-    if variant == "hard":
+    var = VARIANTS[variant]
+    if var.hard:
         s = m.decode(x.expand(n_samples, -1, -1, -1), sample=True, seed=seed)
         T = s.cells.shape[1]
         per_step = []
@@ -127,7 +138,7 @@ def read(image: np.ndarray, variant: str, order: str = "left_to_right", n_sample
         extra = dict(alpha=_np(d.attn_probs[0, keep]), cells=d.cells[0, keep].numpy(),
                      samples=tuple(per_step),
                      sample_captions=tuple(s.caption(b) for b in range(n_samples)))
-    if variant == "local":
+    if var.windowed:
         extra = dict(centres=_np(d.centres[0, keep]), gaussian=_np(d.gaussian[0, keep]))
     return Reading(variant=variant, order=order, digits=tuple(int(t) for t in toks[:n]),
                    confidence=_np(d.confidence[0, keep]), end_confidence=end_conf, finished=finished,
@@ -153,9 +164,9 @@ def cell_table(r: Reading, i: int) -> dict:
     n = gh * gw
     e = r.scores[i]
     out = {"cell (row, col)": [f"({k // gw}, {k % gw})" for k in range(n)], "score e": e}
-    if r.variant == "soft":
+    if not (r.hard or r.windowed):
         out["weight α = softmax(e)"] = r.maps[i]
-    elif r.variant == "hard":
+    elif r.hard:
         out["α = softmax(e)"] = r.alpha[i]
         out["weight used (arg-max)"] = r.maps[i]
     else:

@@ -1,23 +1,23 @@
 """Read digits page parameters (URL key = widget key).
 
-``variant`` names the trained captioner (``attention.captioner.VARIANTS``): each was trained
-with one attention type.  A drawing or an upload is not part of a share link (too large, and
+``variant`` names the trained captioner (``attention.models.captioner.VARIANTS``, the one list of
+them): each was trained with one attention type.  A drawing or an upload is not part of a share link (too large, and
 private); the link opens the same view with the chosen test image.
 """
-from attention.captioner import ORDERS, VARIANTS
+from attention.models.captioner import ORDERS, VARIANTS
 from ui import params as P
 
 N_PICK = 100          # generated test images offered (test pool only)
 MAX_STEPS = 7         # 6 digits + END
 
-MODEL_LABELS = {"soft": "Soft", "hard": "Hard (stochastic)", "local": "Local 2-D (local-p)"}
+MODEL_LABELS = VARIANTS.labels()
 SOURCE_LABELS = {"draw": "Draw", "upload": "Upload a photo", "test": "A test image"}
 ORDER_LABELS = {"left_to_right": "Left to right", "largest_first": "Largest digit first"}
 
 PARAMS = [
     P.Choice("source", "Input", "draw", options=tuple(SOURCE_LABELS), labels=SOURCE_LABELS),
     P.Choice("variant", "Attention type (switches to the model trained with it)", "soft",
-             options=tuple(VARIANTS), labels=MODEL_LABELS),
+             options=VARIANTS.names(), labels=MODEL_LABELS),
     P.Choice("order", "Caption order (each order has its own models)", "left_to_right",
              options=ORDERS, labels=ORDER_LABELS,
              help="Left to right: the caption is the string as written. Largest digit first: the "

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from training import digits as D
+from attention.models.captioner import VARIANTS
 from ui import charts, page, params as P, uploads
 
-from . import compute, figures as F
-from .state import BY, MODEL_LABELS, ORDER_LABELS
+from . import compute, figures
+from .state import BY, MODEL_LABELS
 
 LAST = "_digits_last"          # the last input that could be read (kept when new input is bad)
 CANVAS_W, CANVAS_H = 440, 150
@@ -48,7 +48,7 @@ def _test_shown(k: int, kind: str = "test") -> Shown:
 
 def _from_picture(raw: np.ndarray, kind: str, label: str) -> tuple[Optional[Shown], Optional[str]]:
     prep = compute.prepare(raw)
-    problem = D.check_input(prep)
+    problem = compute.check_input(prep)
     if problem:
         return None, problem
     return Shown(kind, label, prep.image, tuple(prep.stages.items())), None
@@ -130,10 +130,10 @@ def _title(r: compute.Reading, i: int) -> str:
 
 def marks(r: compute.Reading, i: int) -> dict:
     gh, gw = r.grid
-    if r.variant == "hard":
+    if r.hard:
         c = int(r.cells[i])
         return {"argmax": (c // gw, c % gw), "samples": r.samples[i] if i < len(r.samples) else ()}
-    if r.variant == "local":
+    if r.windowed:
         return {"centre": tuple(r.centres[i]), "window": compute.window_box(r.mask[i], r.grid)}
     return {}
 
@@ -141,7 +141,7 @@ def marks(r: compute.Reading, i: int) -> dict:
 def overlay_values(r: compute.Reading) -> tuple[np.ndarray, str]:
     """What the small multiples colour: the weights used (soft, local) or, for hard, α (the
     one-hot cell used is starred)."""
-    return (r.alpha, "α") if r.variant == "hard" else (r.maps, "α")
+    return (r.alpha, "α") if r.hard else (r.maps, "α")
 
 
 def caption(r: compute.Reading, shown: Shown) -> None:
@@ -161,7 +161,7 @@ def caption(r: compute.Reading, shown: Shown) -> None:
     if shown.truth is not None:
         ok = "✓ right" if shown.truth == r.caption else "✗ wrong"
         notes.append(f"True string: `{shown.truth}` ({ok}).")
-    if r.variant == "hard" and r.sample_captions:
+    if r.hard and r.sample_captions:
         same = sum(c == r.caption for c in r.sample_captions)
         notes.append(f"{same} of {len(r.sample_captions)} stochastic samples read the same string.")
     if notes:
@@ -175,23 +175,15 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
     vals, name = overlay_values(r)
     titles = [_title(r, i) for i in range(len(r.digits))]
     sel = _selected(r)
-    fig = F.maps_grid(shown.image, vals, titles, r.grid, colorscale=colorscale,
+    fig = figures.maps_grid(shown.image, vals, titles, r.grid, colorscale=colorscale,
                       marks=[marks(r, i) for i in range(len(r.digits))], selected=sel, value_name=name,
                       cols=3)
     charts.plot(fig, key="maps", name=f"digit_maps_{r.variant}")
-    st.caption({
-        "soft": "Where the soft model looked for each digit: α = softmax of the scores over all "
-                "48 cells of the 4 × 12 feature grid (each map sums to 1).",
-        "hard": "Hard attention reads ONE cell per digit: ★ the arg-max cell it used; colour = α, "
-                "the distribution it is drawn from; pink rings = cells drawn by the stochastic "
-                "samples (×count).",
-        "local": "Local attention: × the predicted centre p, dashed = the window (cells within "
-                 f"{r.window} rows and columns of p); cells outside get exactly 0.",
-    }[r.variant] + ("" if r.order == "left_to_right" else
+    st.caption(VARIANTS[r.variant].caption.format(window=r.window) + ("" if r.order == "left_to_right" else
                     " Largest digit first: the maps follow the digits in the order they are emitted, "
                     "so the attention jumps along the string instead of sweeping it."))
-    if r.order == "largest_first" and r.variant == "local":
-        exact = compute.cards(r.order).get("local", {}).get("test", {}).get("exact")
+    if r.order == "largest_first" and r.windowed:
+        exact = compute.cards(r.order).get(r.variant, {}).get("test", {}).get("exact")
         st.warning(f"This model gets only {exact:.0%} of the test strings right: its window is placed "
                    "(from the decoder's state) before it looks, so it must already know where the "
                    "next-largest digit stands, and its window (5 of the 12 columns) sees less than half of the "
@@ -223,10 +215,10 @@ def inspect(r: compute.Reading, shown: Shown, colorscale: str) -> None:
     with a:
         shown_vals = r.maps[i]
         name = "α"
-        if r.variant == "hard":
+        if r.hard:
             shown_vals, name = r.alpha[i], "α (drawn from)"
-        fig = F.cell_map(shown.image, shown_vals, r.grid, title=_title(r, i), colorscale=colorscale,
-                         marks=mark, value_name=name, mask=r.mask[i] if r.variant == "local" else None)
+        fig = figures.cell_map(shown.image, shown_vals, r.grid, title=_title(r, i), colorscale=colorscale,
+                               marks=mark, value_name=name, mask=r.mask[i] if r.windowed else None)
         charts.plot(fig, key="large", name=f"digit_{i + 1}_{r.variant}")
         gh, gw = r.grid
         cols = [f"({k // gw}, {k % gw})" for k in range(gh * gw)]
@@ -268,16 +260,8 @@ def explain(r: compute.Reading) -> None:
             "A small CNN turns the 32 × 96 input into a 4 × 12 grid of feature vectors a_i (one per "
             "8 × 8-pixel cell). A GRU decoder emits one digit per step; before each digit its state "
             "h scores every cell and attends:")
-        st.latex(r"e_{ti} = v^{\top}\tanh(W_1 h_{t-1} + W_2 a_i),\qquad z_t = \sum_i \alpha_{ti}\, a_i")
-        st.latex({
-            "soft": r"\alpha_{ti} = \mathrm{softmax}_i(e_{ti})",
-            "hard": r"\alpha_{ti} = \mathrm{softmax}_i(e_{ti}),\quad s_t = \arg\max_i \alpha_{ti}"
-                    r"\ (\text{training: } s_t \sim \alpha_t),\quad z_t = a_{s_t}",
-            "local": r"p_t = (3, 11)\odot\mathrm{sigmoid}(v_p^{\top}\tanh(W_p h_{t-1})),\quad "
-                     r"\alpha_{ti} = \mathrm{softmax}_{i \in S_t}(e_{ti})\, "
-                     r"e^{-\lVert i - p_t\rVert^2 / 2\sigma^2},\ \sigma = D/2,\ "
-                     r"S_t = \{ i : \max(|r_i - p_{t,r}|, |c_i - p_{t,c}|) \le D \}",
-        }[r.variant])
+        st.latex(VARIANTS[r.variant].formula)
+        st.caption(f"{VARIANTS[r.variant].label}: {VARIANTS[r.variant].paper}.")
         st.markdown(
             "Training data: strings of 3–6 handwritten digits from scikit-learn's bundled set (8 × 8 "
             "pixels each), placed with varied size, spacing, slant, stroke thickness and noise; test "
@@ -293,6 +277,6 @@ def explain(r: compute.Reading) -> None:
             "digit height (the training digits' strokes are thick), cropped to the ink, averaged "
             "down to 8 pixels tall (how the scikit-learn digits were made) and smoothly enlarged "
             "into 32 × 96.\n\n"
-            "Known limits: the training digits are scikit-learn's (43 writers), so styles they lack "
+            "Known limits: the training digits are scikit-learn's (13 writers), so styles they lack "
             "read badly -- e.g. a 1 drawn as a bare thin line can read as 8, a 7 without a bar is "
             "less sure than a crossed 7.")

@@ -2,6 +2,7 @@
 
 Each is ``(title, page file, blurb, params)``; the parameter keys are the pages' own URL keys.
 """
+from ui import sitemap
 from ui.examples import SENTENCES
 
 LESSONS = [
@@ -37,22 +38,7 @@ LESSONS = [
 #: The live picture on Home: the first lesson's head, for its sentence.
 PICTURE = {"text": SENTENCES["Coreference (it = animal)"], "layer": 4, "head": 2, "row": 10}
 
-#: Every page, for the list under the presets: (file, url_path, label, icon).
-PAGES = [
-    ("pages/sentence.py", "sentence", "Sentence — type a sentence, pick a mechanism, read the heatmap",
-     ":material/notes:"),
-    ("pages/model.py", "model", "Model explorer — all 72 heads at once, head lines, q·k step by step, "
-     "statistics, rollout, counterfactual attention", ":material/grid_view:"),
-    ("pages/image.py", "image", "Image — the mechanism on hand-made patch features of a photo",
-     ":material/image:"),
-    ("pages/digits.py", "digits", "Read digits — handwriting models trained here (Show, Attend and "
-     "Tell): draw digits and see where each one was read", ":material/draw:"),
-    ("pages/translate.py", "translate", "Translate — small translation models trained here, one per "
-     "attention type: where each looks while it translates", ":material/translate:"),
-    ("pages/summarize.py", "summarize", "Summarize — an extractive summary by attention pooling over sentences",
-     ":material/summarize:"),
-    ("pages/learn.py", "learn", "Learn — the formulas step by step on a tiny example you can edit",
-     ":material/school:"),
-    ("pages/compare.py", "compare", "Compare — 2 to 4 mechanisms side by side, differences, entropy, KL and JS",
-     ":material/compare:"),
-]
+def pages() -> list[tuple[str, str, str, str]]:
+    """Every page Home lists under the presets, from the page registry ``ui/sitemap.py``:
+    ``(file, url_path, label, icon)``."""
+    return [(p.file, p.name, p.blurb, p.icon) for p in sitemap.PAGES if p.blurb]

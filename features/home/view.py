@@ -7,7 +7,7 @@ import streamlit as st
 
 import figures
 from attention import attend
-from attention.text import display_tokens
+from attention.models.minilm import display_tokens
 from ui import charts, models
 
 from .presets import LESSONS, PICTURE

@@ -10,7 +10,7 @@ import figures
 from attention.image import FEATURE_NAMES
 from ui import charts, page, params as P, uploads
 
-from . import captions as C, compute, figures as F, source
+from . import captions as C, compute, figures as page_figures, source
 from .samples import sample_credit
 from .state import BY, Settings
 
@@ -108,7 +108,7 @@ def query(pic: compute.Picture, b: dict, cfg: Settings, colorscale: str, opacity
     gh, gw = b["grid"]
     v = compute.query_view(b, cfg, s.row, s.col)
     title, subtitle = C.view_title(b["grid"], cfg, v.index, pic.name)
-    fig = F.overlay(b["uri"], b["grid"], b["patch"], v.values, v.in_scope, index=v.index, argmax=v.argmax,
+    fig = page_figures.overlay(b["uri"], b["grid"], b["patch"], v.values, v.in_scope, index=v.index, argmax=v.argmax,
                     samples=v.samples, windowed=C.windowed(cfg), title=title, subtitle=subtitle,
                     colorscale=colorscale, opacity=opacity)
     charts.plot(fig, key="overlay", name=f"image_attention_{pic.name}_{cfg.view}_{cfg.normalization}",

@@ -10,6 +10,7 @@ import torch
 
 from attention import attend
 from attention.tutorial import TINY_WA, TINY_X
+from attention.masks import windowed as is_windowed
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def steps(X=TINY_X, W_a=TINY_WA, *, score: str = "general", scope: str = "global
         raise ValueError(f"W_a must be ({d}, {d}) to match X with d = {d}; got {tuple(Wt.shape)}")
     kw = dict(form="self", score=score, scope=scope, normalization=normalization,
               temperature=temperature)
-    windowed = scope in ("local", "local_p")
+    windowed = is_windowed(scope)
     if windowed:
         kw["window"] = window
     if score == "general":

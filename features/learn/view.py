@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import charts, params as P
 
-from . import figures as FG
+from . import figures as page_figures
 from .compute import Steps, resize
 from .editor import matrix_editor, reset, show_matrix
 from .formulas import (SELF_NORMALIZATION_LATEX, SELF_OUTPUT_LATEX, SELF_SCOPE_LATEX,
@@ -92,10 +92,10 @@ def step_charts(r: Steps, colorscale: str) -> None:
     labels = names("x", r.X.shape[0])
     a, b = st.columns(2)
     with a:
-        charts.plot(FG.scores_heatmap(r.scores, labels, title="1 · Scores E", colorscale=colorscale),
+        charts.plot(page_figures.scores_heatmap(r.scores, labels, title="1 · Scores E", colorscale=colorscale),
                     key="chart_scores", name=f"learn_scores_{r.score}")
     with b:
-        charts.plot(FG.weights_heatmap(r.weights, r.mask, labels, title="3 · Weights A",
+        charts.plot(page_figures.weights_heatmap(r.weights, r.mask, labels, title="3 · Weights A",
                                        colorscale=colorscale),
                     key="chart_weights", name=f"learn_weights_{r.score}_{r.scope}_{r.normalization}")
     st.caption("Row i = query xᵢ, column j = key xⱼ. Blank weights: j is outside S(i) "

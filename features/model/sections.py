@@ -15,7 +15,7 @@ from ui import charts, page, params as P
 from ui.vocab import NORMALIZATION_LATEX, OUTPUT_LATEX, SCORE_LATEX
 
 from . import compute
-from . import figures as FM
+from . import figures as page_figures
 from .formulas import COS_LATEX, JS_LATEX, MEAN_LATEX, ROLLOUT_LATEX, SHARE_LATEX, STAT_LATEX
 from .state import BLOCK_LABELS, BY, D_HEAD, L_LAYERS, N_HEADS, STATS
 from .view import Ctx, layer_head, layer_head_click, widget, zmax_note
@@ -36,11 +36,11 @@ def render_model(ctx: Ctx) -> None:
                        f"mean distance {S['mean_distance'][l, h]:.1f} tokens<br>"
                        f"share on [CLS]/[SEP] {S['special_share'][l, h]:.2f}"
                        for h in range(N_HEADS)] for l in range(L_LAYERS)], dtype=object)
-    fig = FM.model_grid(thumbs, colorscale=ctx.colorscale, selected=(s.layer - 1, s.head - 1),
+    fig = page_figures.model_grid(thumbs, colorscale=ctx.colorscale, selected=(s.layer - 1, s.head - 1),
                         hover=hover, title=f"All 72 heads · {ctx.n} tokens", zmax=float(s.zmax))
     pt = charts.clicked(charts.plot(fig, key="grid", name="model_view_all_heads", select=True))
     if pt is not None:
-        cell = FM.grid_cell(pt.get("x", -1), pt.get("y", -1), L_LAYERS, N_HEADS)
+        cell = page_figures.grid_cell(pt.get("x", -1), pt.get("y", -1), L_LAYERS, N_HEADS)
         if cell is not None:
             P.request(layer=cell[0] + 1, head=cell[1] + 1)
     pooled = (f" With more than 64 tokens a side, a tile pixel is the **largest** weight of a "
@@ -96,7 +96,7 @@ def render_head(ctx: Ctx) -> None:
         pos = np.flatnonzero(where == s.isolate)
         iso = (s.isolate_side, int(pos[0]) if pos.size else -1)
     heads = [h - 1 for h in sorted(s.heads)]
-    fig = FM.head_lines(sub, ctx.row_labels, ctx.col_labels, heads=heads, threshold=s.threshold, isolate=iso,
+    fig = page_figures.head_lines(sub, ctx.row_labels, ctx.col_labels, heads=heads, threshold=s.threshold, isolate=iso,
                         title=f"layer {l + 1} · {len(heads)} of 12 heads · lines for α ≥ {s.threshold:g}")
     pt = charts.clicked(charts.plot(fig, key="headview", name=f"head_view_layer{l + 1}", select=True))
     if pt is not None and pt.get("x") in (0, 1) and pt.get("y") is not None:
@@ -169,7 +169,7 @@ def _neuron_steps(ctx: Ctx, N: dict, heat_row: np.ndarray, out: np.ndarray, l: i
                  column_config={c: st.column_config.NumberColumn(format="%.5f") for c in tab.columns[1:]})
     charts.downloads(tab.iloc[:, 1:].to_numpy(), ctx.labels, list(tab.columns[1:]), f"neuron_steps_q{i}",
                      "dl_steps", meta={"layer": l + 1, "head": h + 1, "query": i})
-    charts.plot(FM.neuron_products(N["qk"], ctx.labels, title=f"q_{i} ∘ k_j: each row sums to q·k_j (column 2 above)"),
+    charts.plot(page_figures.neuron_products(N["qk"], ctx.labels, title=f"q_{i} ∘ k_j: each row sums to q·k_j (column 2 above)"),
                 key="neuron_qk", name=f"q_times_k_layer{l + 1}_head{h + 1}_q{i}")
     charts.downloads(N["qk"], ctx.labels, [f"dim {d}" for d in range(D_HEAD)], f"q_times_k_q{i}", "dl_qk")
     _neuron_vectors(ctx, N, i)
@@ -201,7 +201,7 @@ def render_stats(ctx: Ctx) -> None:
     vals = S[s.stat]                                                           # (L, H)
     zmax = {"entropy": float(np.log(ctx.n)) if ctx.n > 1 else 1.0,
             "mean_distance": float(vals.max()) or 1.0}.get(s.stat, 1.0)
-    fig = FM.layer_head_heatmap(vals, value_name=name, colorscale=ctx.colorscale, zmin=0.0, zmax=zmax,
+    fig = page_figures.layer_head_heatmap(vals, value_name=name, colorscale=ctx.colorscale, zmin=0.0, zmax=zmax,
                                 fmt=".2f", title=f"{name} of every head (mean over the {ctx.n} query rows)",
                                 selected=(s.layer - 1, s.head - 1))
     layer_head_click(charts.plot(fig, key="stat_map", name=f"head_{s.stat}", select=True), view="model")
@@ -271,7 +271,7 @@ def render_cf(ctx: Ctx) -> None:
     m2.metric("1 − cosine", f"{1 - res['cos']:.2e}")
     m3.metric("mean JS divergence over heads (nats)", f"{float(res['js'].mean()):.4f}")
     st.latex(COS_LATEX)
-    fig = FM.layer_head_heatmap(res["js"], value_name="JS (nats)", colorscale=ctx.colorscale, zmin=0.0,
+    fig = page_figures.layer_head_heatmap(res["js"], value_name="JS (nats)", colorscale=ctx.colorscale, zmin=0.0,
                                 zmax=float(np.log(2)), fmt=".3f", selected=(s.layer - 1, s.head - 1),
                                 title="How far each head's attention moved: mean JS divergence per row")
     layer_head_click(charts.plot(fig, key="cf_js", name="counterfactual_js_per_head", select=True))
@@ -316,7 +316,7 @@ def render_pair(ctx: Ctx) -> None:
     st.caption(f"Segment A = [CLS] + the first text + [SEP] ({n_a} tokens, type id 0); segment B = the second "
                f"text + [SEP] ({ctx.n - n_a} tokens, type id 1).")
     for code, key in (("AB", "pair_ab"), ("BA", "pair_ba")):
-        fig = FM.layer_head_heatmap(M[code], value_name="share", colorscale=ctx.colorscale, zmin=0.0,
+        fig = page_figures.layer_head_heatmap(M[code], value_name="share", colorscale=ctx.colorscale, zmin=0.0,
                                     zmax=1.0, fmt=".2f", selected=(s.layer - 1, s.head - 1),
                                     title=f"{code[0]} → {code[1]}: share of a {code[0]} token's attention on {code[1]}")
         layer_head_click(charts.plot(fig, key=key, name=f"segment_share_{code}", select=True))

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 import figures
-from attention.text import display_tokens
+from attention.models.minilm import display_tokens
 from figures.labels import visible
 from ui import charts, examples, params as P
 

@@ -5,6 +5,7 @@ import torch
 
 from attention import attend
 from attention.functional import AttentionResult
+from attention.masks import windowed as is_windowed
 
 
 def qkv(enc: dict, source: str, layer: int, head: int):
@@ -31,7 +32,7 @@ def sentence_attention(enc: dict, s) -> AttentionResult:
                 seed=s.seed, scope=s.scope)
     if s.score == "general":
         opts["W_a"] = s.W_a
-    if s.scope in ("local", "local_p"):
+    if is_windowed(s.scope):
         opts["window"] = s.window
     if s.form == "self":
         return attend(q, k, v, **opts)

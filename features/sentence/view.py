@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 import figures
+from attention.masks import windowed as is_windowed
 from ui import charts, examples, page, params as P
 from ui.vocab import NORMALIZATION_LATEX, OUTPUT_LATEX, SCOPE_LATEX, SCORE_LATEX, row_sum_note
 
@@ -31,7 +32,7 @@ def controls() -> None:
     s = st.session_state
     P.widget(BY["normalization"], radio="vertical")
     P.widget(BY["scope"], radio="vertical")
-    P.widget(BY["window"], disabled=s.scope not in ("local", "local_p"))
+    P.widget(BY["window"], disabled=not is_windowed(s.scope))
     a, b = st.columns(2)
     P.widget(BY["layer"], a, disabled=s.source != "model")
     P.widget(BY["head"], b, disabled=s.source != "model")

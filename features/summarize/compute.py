@@ -15,7 +15,7 @@ import torch
 
 from attention import attend
 from attention.functional import AttentionResult, one_of
-from attention.text import clean_text
+from attention.models.minilm import clean_text
 from ui import models
 from ui.cache import bounded
 
@@ -97,7 +97,7 @@ def summarize(query, sentence_embeddings, *, k: int = 3, score: str = "dot",
 
 def embed_one(model, text: str) -> tuple[np.ndarray, int]:
     """``(d,)`` float32 sentence embedding of ``text`` encoded on its own (mean-pooled last
-    hidden state, L2-normalized: ``attention.text.Trace.sentence_embedding``), and how many
+    hidden state, L2-normalized: ``attention.models.minilm.Trace.sentence_embedding``), and how many
     word pieces the model's 512-token limit dropped (usually 0)."""
     enc = model.tokenize(text)
     return model.forward(enc.ids, enc.type_ids).sentence_embedding.numpy(), enc.n_dropped

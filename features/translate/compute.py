@@ -4,7 +4,7 @@
     tr = translate(chk.source, "local_p")   # Translation: output, weights (T, S), scores, p_t ...
 
 Every weight in a :class:`Translation` is ``result.weights`` of the ``attention.attend`` call the
-decoder used for that output character (``attention.seq2seq.Seq2Seq.translate``).
+decoder used for that output character (``attention.models.seq2seq.Seq2Seq.translate``).
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Optional
 
 import numpy as np
 
-from training import dates as D
+from attention.models import dates
+from attention.models.seq2seq import VARIANTS
 from ui import models
 
 LOW_CONFIDENCE = 0.5        # an output character emitted with probability below this is flagged
@@ -36,7 +37,7 @@ class Check:
 
     source: the normalized text the model reads ("" if it cannot read it); error: why the models
     cannot read it (unknown characters, too long, empty) or None; matches: the CLDR formats that
-    write this string (:func:`training.dates.recognize`); reference: the ISO date they name.
+    write this string (:func:`attention.models.dates.recognize`); reference: the ISO date they name.
     """
     source: str
     error: Optional[str]
@@ -75,7 +76,7 @@ def check(text: str, variant: str) -> Check:
         src = m.check_source(text)
     except ValueError as e:
         return Check("", str(e), (), None)
-    matches = tuple(D.recognize(src))
+    matches = tuple(dates.recognize(src))
     dates_ = {m_.iso for m_ in matches if m_.problem is None}
     return Check(src, None, matches, dates_.pop() if len(dates_) == 1 else None)
 
@@ -131,7 +132,7 @@ def translate(source: str, variant: str, beam: int = 1, normalization: str = "ha
     ``normalization`` / ``seed`` only apply to the hard model: ``hard_sampled`` draws each step's
     position with ``attend(normalization="hard_sampled", seed=seed * 1000 + t)``."""
     m, _ = model(variant)
-    sample = seed if (variant == "hard" and normalization == "hard_sampled") else None
+    sample = seed if (VARIANTS[variant].hard and normalization == "hard_sampled") else None
     d = m.translate(source, beam=beam, sample_seed=sample)
     return Translation(
         variant=variant, source=d.source, output=d.output, tokens=d.tokens,

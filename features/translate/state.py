@@ -1,23 +1,17 @@
 """Translate page parameters (URL key = widget key; attention names are the core's names).
 
-``variant`` names the trained model (``attention.seq2seq.VARIANTS``): each was trained with one
-attention type, so switching it switches the model.  ``normalization`` only applies to the hard
+``variant`` names the trained model (``attention.models.seq2seq.VARIANTS``, the one list of them):
+each was trained with one attention type, so switching it switches the model.  ``normalization`` only applies to the hard
 model at test time: ``hard`` (arg-max, as trained for) or ``hard_sampled`` (one position drawn
 from the soft distribution with ``seed``), the same names ``attention.attend`` takes.
 """
-from attention.seq2seq import MAX_BEAM, VARIANTS
+from attention.models.seq2seq import MAX_BEAM, VARIANTS
 from ui import params as P
 
 DEFAULT_TEXT = "3. März 2021"
 MAX_STEPS = 12                 # the models' max_target_len
 
-VARIANT_LABELS = {
-    "bahdanau": "Global, additive (Bahdanau)",
-    "luong": "Global, general (Luong)",
-    "local_m": "Local-m (monotonic window)",
-    "local_p": "Local-p (predicted window)",
-    "hard": "Hard (stochastic, REINFORCE)",
-}
+VARIANT_LABELS = VARIANTS.labels()
 COMPARE_LABELS = {"none": "Nothing (one model)", **VARIANT_LABELS}
 
 #: Example inputs: reordered (day or month before the year) and in ISO order, several scripts.
@@ -37,8 +31,8 @@ EXAMPLES = {
 PARAMS = [
     P.Text("text", "Date to translate", DEFAULT_TEXT, max_chars=200),
     P.Choice("variant", "Attention type (switches to the model trained with it)", "bahdanau",
-             options=tuple(VARIANTS), labels=VARIANT_LABELS),
-    P.Choice("compare", "Compare with", "none", options=("none", *VARIANTS), labels=COMPARE_LABELS),
+             options=VARIANTS.names(), labels=VARIANT_LABELS),
+    P.Choice("compare", "Compare with", "none", options=("none", *VARIANTS.names()), labels=COMPARE_LABELS),
     P.Int("beam", "Beam width (1 = greedy)", 1, lo=1, hi=MAX_BEAM),
     P.Choice("normalization", "Hard model at test time", "hard", options=("hard", "hard_sampled"),
              labels=("Arg-max position", "Sample a position (seeded)")),

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from training import dates as D
+from attention.models import dates
+from attention.models.seq2seq import OUTPUT_FORMULA, VARIANTS
 from ui import charts, page, params as P
 
-from . import compute, figures as F
+from . import compute, figures
 from .state import BY, EXAMPLES, VARIANT_LABELS
 
 
@@ -29,7 +30,8 @@ def controls() -> None:
     with st.popover("More settings", icon=":material/tune:", width="stretch"):
         P.widget(BY["beam"])
         P.widget(BY["compare"])
-        P.widget(BY["normalization"], disabled=s.variant != "hard" and s.compare != "hard")
+        P.widget(BY["normalization"], disabled=not (VARIANTS[s.variant].hard or
+                                                     (s.compare in VARIANTS and VARIANTS[s.compare].hard)))
         P.widget(BY["seed"], disabled=s.normalization != "hard_sampled")
 
 
@@ -43,9 +45,9 @@ def input_problem(chk: compute.Check) -> None:
                 "`2021年3月3日`.")
         return
     st.warning(f"The models cannot read this input: {page.inline_code(chk.error)}.  \n"
-               f"They were trained on dates from {D.DATE_MIN.year} to "
-               f"{D.DATE_MAX.year} written in the CLDR formats of "
-               f"{', '.join(D.LOCALES)}.", icon="⚠️")
+               f"They were trained on dates from {dates.DATE_MIN.year} to "
+               f"{dates.DATE_MAX.year} written in the CLDR formats of "
+               f"{', '.join(dates.LOCALES)}.", icon="⚠️")
 
 
 def result(tr: compute.Translation, chk: compute.Check, short: bool = False) -> None:
@@ -94,10 +96,10 @@ def chart(tr: compute.Translation, row: int, colorscale: str, key: str, height=N
     """The alignment heatmap of ``tr`` (click a row to inspect it) and its exports."""
     title = tr.variant if narrow else f"{tr.variant}: weights used for each output character"
     local = tr.positions is not None
-    fig = F.alignment(tr.weights, tr.src_labels, tr.tgt_labels, title=title, colorscale=colorscale,
+    fig = figures.alignment(tr.weights, tr.src_labels, tr.tgt_labels, title=title, colorscale=colorscale,
                       mask=tr.mask if local else None, positions=tr.positions, window=tr.window,
                       row=row if key == "heatmap" else None, unsure=tr.unsure, height=height,
-                      centre_name="c_t = min(t, S-1)" if tr.variant == "local_m" else "p_t",
+                      centre_name=VARIANTS[tr.variant].get("centre_name", "p_t"),
                       upright=not narrow, colorbar=key != "heatmap" or not narrow,
                       axis_titles=not narrow)
     ev = charts.plot(fig, key=key, name=f"alignment_{tr.variant}", select=True)
@@ -113,22 +115,9 @@ def chart(tr: compute.Translation, row: int, colorscale: str, key: str, height=N
 
 
 def caption(tr: compute.Translation) -> None:
-    st.caption({
-        "bahdanau": "Row t: where the model looked to write output character t (softmax over every "
-                    "source character; each row sums to 1). For a day-first or month-first input "
-                    "the year's rows point at the end of the source: that is the reordering.",
-        "luong": "Row t: where the model looked to write output character t (softmax over every source "
-                 "character; each row sums to 1).",
-        "local_m": "Local-m: step t may only look at source characters within D = "
-                   f"{tr.window} of c_t = min(t, S−1) (outlined; red ×). Blank cells are outside the "
-                   "window. It cannot reach a year written after the day and month.",
-        "local_p": f"Local-p: the model predicts a centre p_t (red ×) and looks within D = {tr.window} "
-                   "of it (outlined), weighted by a Gaussian (σ = D/2), so a row sums to at most 1.",
-        "hard": "Hard attention: each step reads exactly ONE source character (weight 1): "
-                + ("the arg-max of its softmax" if tr.normalization == "hard"
-                   else "drawn from its softmax (seeded)")
-                + "; the table below shows that softmax.",
-    }[tr.variant] + " Click a row to inspect it below.")
+    how = "the arg-max of its softmax" if tr.normalization == "hard" else "drawn from its softmax (seeded)"
+    st.caption(VARIANTS[tr.variant].caption.format(window=tr.window, how=how)
+               + " Click a row to inspect it below.")
 
 
 def inspect(tr: compute.Translation) -> None:
@@ -142,7 +131,7 @@ def inspect(tr: compute.Translation) -> None:
     tab = compute.row_table(tr, t)
     where = ""
     if tr.positions is not None:
-        name = "c_t" if tr.variant == "local_m" else "p_t"
+        name = VARIANTS[tr.variant].get("centre_name", "p_t").split(" ")[0]
         where = f"; {name} = {tr.positions[t]:.3f}, window [{tr.positions[t] - tr.window:.2f}, " \
                 f"{tr.positions[t] + tr.window:.2f}]"
     top = ", ".join(f"{page.inline_code('end' if a == '</s>' else a)} {p:.3f}" for a, p in tr.top[t])
@@ -161,20 +150,9 @@ def formulas(tr: compute.Translation) -> None:
             "the same data. Key s is a small GRU run over the source characters s−3 … s+3 (so it "
             "describes its own neighbourhood only); the decoder starts from a learned constant, so "
             "everything it knows about the input passes through these weights.")
-        st.latex({
-            "bahdanau": r"e_{ts} = v^{\top}\tanh(W_1 s_{t-1} + W_2 \bar h_s),\ \ "
-                        r"\alpha_{ts} = \mathrm{softmax}_s(e_{ts}),\ \ c_t = \textstyle\sum_s \alpha_{ts} \bar h_s,"
-                        r"\ \ s_t = \mathrm{GRU}([E y_{t-1}; c_t], s_{t-1})",
-            "luong": r"h_t = \mathrm{GRU}([E y_{t-1}; \tilde h_{t-1}], h_{t-1}),\ \ e_{ts} = h_t^{\top} W_a \bar h_s,"
-                     r"\ \ \alpha_{ts} = \mathrm{softmax}_s(e_{ts})",
-            "local_m": r"c_t = \min(t, S-1),\ \ \alpha_{ts} = \mathrm{softmax}_{|s - c_t| \le D}(h_t^{\top} W_a \bar h_s)",
-            "local_p": r"p_t = (S-1)\,\mathrm{sigmoid}(v_p^{\top}\tanh(W_p h_t)),\ \ "
-                       r"\alpha_{ts} = \mathrm{softmax}_{|s - p_t| \le D}(h_t^{\top} W_a \bar h_s)\,"
-                       r"e^{-(s - p_t)^2 / 2\sigma^2},\ \sigma = D/2",
-            "hard": r"a_t \sim \mathrm{softmax}_s(h_t^{\top} W_a \bar h_s)\ \text{(training)},\ \ "
-                    r"a_t = \arg\max_s\ \text{(test)},\ \ c_t = \bar h_{a_t}",
-        }[tr.variant])
-        st.latex(r"\tilde h_t = \tanh(W_c [c_t; h_t]),\qquad p(y_t) = \mathrm{softmax}(W_s \tilde h_t)")
+        st.latex(VARIANTS[tr.variant].formula)
+        st.latex(OUTPUT_FORMULA)
+        st.caption(f"{VARIANTS[tr.variant].label}: {VARIANTS[tr.variant].paper}.")
         st.markdown(compute.cards().get(tr.variant, {}).get("why", ""))
 
 

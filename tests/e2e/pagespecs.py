@@ -1,6 +1,9 @@
 """The pages the end-to-end suite covers, and the share-link parameters each declares.
 
-To cover a new page, add one :class:`PageSpec` to :data:`PAGES` (see docs/TESTING.md).
+Every page in the app's page registry (``ui/sitemap.py``) is covered: its spec is derived from
+its registry entry (heading, navigation title), plus the test-only facts in :data:`OVERRIDES`
+when a page differs from the default (a chart page whose first chart is a heatmap).  A new page
+needs nothing here unless it differs (see docs/TESTING.md).
 Its URL parameters are read from the page's ``features/<name>/state.py`` (the
 ``PARAMS = [P.Int(...), ...]`` list every page declares, parsed with :mod:`ast`, nothing
 imported or run) plus the app-wide ones in ``ui/page.py`` (``PREFS``); hostile share links for every
@@ -9,6 +12,7 @@ parameter are generated from them (:func:`hostile_links`).
 from __future__ import annotations
 
 import ast
+import sys
 import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,6 +20,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from ui import sitemap  # noqa: E402 - plain data, no Streamlit
 
 
 @dataclass(frozen=True)
@@ -76,24 +84,28 @@ class PageSpec:
 
 
 # ---------------------------------------------------------------------------------------
-# Add a page here when it is registered in app.py.  That is all most pages need.
-PAGES: list[PageSpec] = [
-    PageSpec("home", "Attention Explorer", "Home", ready=None),
-    PageSpec("sentence", "Sentence attention", "Sentence", text_label="Sentence",
-             truncation_text="tokens were dropped"),
-    PageSpec("model", "Model explorer", "Model explorer", text_label="Text (segment A)",
-             truncation_text="tokens were dropped", token_chart=1),   # chart 0: the 72-head grid
-    PageSpec("image", "Image: the mechanism on hand-made features", "Image"),
-    PageSpec("digits", "Read digits: Show, Attend and Tell", "Read digits", heatmap=False),
-    # not in the bad-text corpus: an unknown character is refused with a message (the models
-    # read one closed character set), which tests/e2e/test_e2e_translate.py checks
-    PageSpec("translate", "Translate dates: attention that was learned", "Translate"),
-    PageSpec("summarize", "Summarize: attention pooling over sentences", "Summarize",
-             text_label="Paragraph", heatmap=False),                   # a bar chart of α
-    PageSpec("learn", "Learn: attention step by step", "Learn",
-             static_alerts=("NumPy raises",)),      # the lesson shows the broken snippet's real error
-    PageSpec("compare", "Compare attention variants", "Compare"),
-]
+#: Test-only facts about pages that differ from the default spec (a page whose first chart is a
+#: heatmap and that has no text box the bad-text corpus should fill).
+OVERRIDES: dict[str, dict] = {
+    "home": dict(ready=None),
+    "sentence": dict(text_label="Sentence", truncation_text="tokens were dropped"),
+    "model": dict(text_label="Text (segment A)", truncation_text="tokens were dropped",
+                  token_chart=1),                                      # chart 0: the 72-head grid
+    "digits": dict(heatmap=False),
+    # Translate is not in the bad-text corpus: an unknown character is refused with a message
+    # (the models read one closed character set), which tests/e2e/test_e2e_translate.py checks
+    "summarize": dict(text_label="Paragraph", heatmap=False),          # a bar chart of α
+    "learn": dict(static_alerts=("NumPy raises",)),   # the lesson shows the broken snippet's real error
+}
+
+
+def specs(pages=None) -> list[PageSpec]:
+    """One :class:`PageSpec` per registered page (``ui.sitemap.PAGES`` by default)."""
+    return [PageSpec(p.name, p.heading, p.title, **OVERRIDES.get(p.name, {}))
+            for p in (sitemap.PAGES if pages is None else pages)]
+
+
+PAGES: list[PageSpec] = specs()
 # ---------------------------------------------------------------------------------------
 
 TEXT_PAGES = [p for p in PAGES if p.text_label]
@@ -172,21 +184,6 @@ def hostile_links(page: PageSpec) -> list[tuple[str, dict[str, str], str]]:
 
 
 def registered_pages() -> list[str]:
-    """The address of every page app.py serves (parsed, not run): each ``st.Page(...)``'s
-    url_path -- the default page counts under the alias that ``ui.router.alias(file, url_path)``
-    gives it (it is served at ``/`` and at that alias)."""
-    tree = ast.parse((REPO / "app.py").read_text(encoding="utf-8"))
-    out = []
-    for call in ast.walk(tree):
-        if not isinstance(call, ast.Call):
-            continue
-        name = getattr(call.func, "attr", getattr(call.func, "id", ""))
-        kw = {k.arg: k.value for k in call.keywords}
-        if name == "alias" and len(call.args) == 2 and isinstance(call.args[1], ast.Constant):
-            out.append(call.args[1].value)
-        elif name == "Page" and not (isinstance(kw.get("default"), ast.Constant) and kw["default"].value):
-            if isinstance(kw.get("url_path"), ast.Constant):
-                out.append(kw["url_path"].value)
-            elif call.args and isinstance(call.args[0], ast.Constant):
-                out.append(Path(call.args[0].value).stem)
-    return out
+    """The address of every page the app serves, from the page registry (which ``app.py``
+    builds its navigation from): the default page counts under its alias ``/<name>``."""
+    return [p.name for p in sitemap.PAGES]

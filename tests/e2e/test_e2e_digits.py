@@ -78,7 +78,7 @@ def test_2026_with_each_model_and_screenshots(tab, base_url, artifacts):
     page.set_viewport_size({"width": 1280, "height": 720})
     S.goto(page, f"{base_url}/digits?source=draw")
     draw(page, "2026")
-    for model, label in (("soft", "Soft"), ("hard", "Hard (stochastic)"), ("local", "Local 2-D (local-p)")):
+    for model, label in (("soft", "Soft"), ("hard", "Hard (stochastic)"), ("local_p_2d", "Local 2-D (local-p)")):
         if model != "soft":
             S.click_radio(page, MODEL_GROUP, label)
         got = caption(page)

@@ -56,7 +56,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 
 from stclient import Session, plotly_array  # noqa: E402
 
-from features.home.presets import LESSONS as ALL_LESSONS, PAGES  # noqa: E402
+from attention.masks import windowed as is_windowed  # noqa: E402
+from features.home.presets import LESSONS as ALL_LESSONS  # noqa: E402
 from features.sentence.state import BY as SENTENCE  # noqa: E402
 
 NORMALIZATIONS = SENTENCE["normalization"].options
@@ -214,8 +215,7 @@ def new_sentence(rng: random.Random) -> str:
 def lesson_link(k: int) -> tuple[str, str, str]:
     """(title, url_path, query string) of the lesson preset student ``k`` opens."""
     title, page_file, _blurb, params = LESSONS[k % len(LESSONS)]
-    paths = {f: url for f, url, *_ in PAGES}
-    return title, paths.get(page_file, Path(page_file).stem), urllib.parse.urlencode(params)
+    return title, Path(page_file).stem, urllib.parse.urlencode(params)
 
 
 def next_action(rng: random.Random, state: dict, n_tokens: int, typist: bool,
@@ -225,7 +225,7 @@ def next_action(rng: random.Random, state: dict, n_tokens: int, typist: bool,
     if typist and (first or rng.random() < 1 / 3):
         return "text", new_sentence(rng)
     keys = ["normalization", "scope", "layer", "head", "row"]
-    if state["scope"] in ("local", "local_p"):
+    if is_windowed(state["scope"]):
         keys.append("window")
     if state["normalization"] != "hard":
         keys.append("temperature")

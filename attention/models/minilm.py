@@ -24,7 +24,7 @@ from typing import Mapping, Optional, Sequence
 
 import torch
 
-from .functional import attend
+from ..functional import attend
 
 MAX_TOKENS = 512
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]")

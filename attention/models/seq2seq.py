@@ -1,12 +1,13 @@
 """A character-level GRU encoder-decoder whose attention step is :func:`attention.attend`.
 
 Trained by ``python -m training translate`` on date formats ("3. März 2021" -> "2021-03-03");
-one model per attention type (``VARIANTS``), all of this one class.  Shapes: B batch,
+one model per attention type (:data:`VARIANTS`, the one list of them), all of this one class.  Shapes: B batch,
 S source length, T target steps, E embedding, He / Hd encoder / decoder hidden size,
 dk = 2 He (bidirectional encoder states = keys = values).
 
-Encoder:  ``x_1..x_S`` -> embeddings -> a *windowed* bidirectional GRU -> ``h̄_s`` ``(B, S, dk)``:
-key s is a forward GRU over characters s-K..s and a backward GRU over s+K..s (K = 3), so each
+Encoder:  ``x_1..x_S`` -> embeddings -> a *context-limited* bidirectional GRU -> ``h̄_s`` ``(B, S, dk)``:
+key s is a forward GRU over characters s-K..s and a backward GRU over s+K..s (the key context
+K = ``Config.context`` = 3; not to be confused with the attention window D), so each
 key describes its own neighbourhood and nothing else.  With a bidirectional GRU over the whole
 source every key summarizes the whole string, a window placed anywhere can read the year from
 it, and the heatmap stops telling where the information came from: measured here, local-m then
@@ -70,18 +71,73 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from .functional import AttentionResult, attend, one_of
+from ..functional import AttentionResult, attend, one_of
+from ..masks import predict_positions
+from ..scores import SCORES
+from .variants import Variant, Variants
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "translate"
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "translate"
 
-#: variant -> attention options (the rest of the architecture is shared).
-VARIANTS: dict[str, dict] = {
-    "bahdanau": dict(score="additive", scope="global", flow="bahdanau"),
-    "luong": dict(score="general", scope="global", flow="luong"),
-    "local_m": dict(score="general", scope="local", flow="luong"),
-    "local_p": dict(score="general", scope="local_p", flow="luong"),
-    "hard": dict(score="general", scope="global", flow="luong", hard=True),
-}
+_OUT = r"\tilde h_t = \tanh(W_c [c_t; h_t]),\ \ p(y_t) = \mathrm{softmax}(W_s \tilde h_t)"
+#: The date translators trained here, one per attention type.  ``extra``: ``flow`` (where the
+#: query comes from, see the module docstring) and, for hard attention, the normalization used
+#: in training.  The page, the cards, the tests and ``python -m training translate`` derive
+#: from this list.
+VARIANTS = Variants("translate", [
+    Variant("bahdanau", "Global, additive (Bahdanau)",
+            attend=dict(score="additive", scope="global", normalization="soft"),
+            description="Soft global attention with Bahdanau's additive score; the query is the "
+                        "previous decoder state.",
+            paper="Bahdanau et al. 2015",
+            formula=r"e_{ts} = v^{\top}\tanh(W_1 s_{t-1} + W_2 \bar h_s),\ \ "
+                    r"\alpha_{ts} = \mathrm{softmax}_s(e_{ts}),\ \ c_t = \textstyle\sum_s \alpha_{ts} \bar h_s,"
+                    r"\ \ s_t = \mathrm{GRU}([E y_{t-1}; c_t], s_{t-1})",
+            caption="Row t: where the model looked to write output character t (softmax over every "
+                    "source character; each row sums to 1). For a day-first or month-first input "
+                    "the year's rows point at the end of the source: that is the reordering.",
+            extra=dict(flow="bahdanau")),
+    Variant("luong", "Global, general (Luong)",
+            attend=dict(score="general", scope="global", normalization="soft"),
+            description="Soft global attention with Luong's general (bilinear) score and input feeding.",
+            paper="Luong et al. 2015 (global, general)",
+            formula=r"h_t = \mathrm{GRU}([E y_{t-1}; \tilde h_{t-1}], h_{t-1}),\ \ e_{ts} = h_t^{\top} W_a \bar h_s,"
+                    r"\ \ \alpha_{ts} = \mathrm{softmax}_s(e_{ts})",
+            caption="Row t: where the model looked to write output character t (softmax over every "
+                    "source character; each row sums to 1).",
+            extra=dict(flow="luong")),
+    Variant("local_m", "Local-m (monotonic window)",
+            attend=dict(score="general", scope="local", normalization="soft"),
+            description="Local attention with a monotonic window: step t sees the source characters "
+                        "within D of c_t = min(t, S-1).",
+            paper="Luong et al. 2015 (local-m)",
+            formula=r"c_t = \min(t, S-1),\ \ \alpha_{ts} = \mathrm{softmax}_{|s - c_t| \le D}(h_t^{\top} W_a \bar h_s)",
+            caption="Local-m: step t may only look at source characters within D = {window} of "
+                    "c_t = min(t, S−1) (outlined; red ×). Blank cells are outside the window. It cannot "
+                    "reach a year written after the day and month.",
+            extra=dict(flow="luong", centre_name="c_t = min(t, S-1)")),
+    Variant("local_p", "Local-p (predicted window)",
+            attend=dict(score="general", scope="local_p", normalization="soft"),
+            description="Local attention around a predicted centre p_t, weighted by a Gaussian.",
+            paper="Luong et al. 2015 (local-p, eq. 9-10)",
+            formula=r"p_t = (S-1)\,\mathrm{sigmoid}(v_p^{\top}\tanh(W_p h_t)),\ \ "
+                    r"\alpha_{ts} = \mathrm{softmax}_{|s - p_t| \le D}(h_t^{\top} W_a \bar h_s)\,"
+                    r"e^{-(s - p_t)^2 / 2\sigma^2},\ \sigma = D/2",
+            caption="Local-p: the model predicts a centre p_t (red ×) and looks within D = {window} "
+                    "of it (outlined), weighted by a Gaussian (σ = D/2), so a row sums to at most 1.",
+            extra=dict(flow="luong", centre_name="p_t")),
+    Variant("hard", "Hard (stochastic, REINFORCE)",
+            attend=dict(score="general", scope="global", normalization="hard"),
+            description="Hard attention: one source character per step, sampled from the softmax in "
+                        "training (REINFORCE), the arg-max at test time.",
+            paper="Xu et al. 2015 (stochastic hard attention), on Luong's decoder",
+            formula=r"a_t \sim \mathrm{softmax}_s(h_t^{\top} W_a \bar h_s)\ \text{(training)},\ \ "
+                    r"a_t = \arg\max_s\ \text{(test)},\ \ c_t = \bar h_{a_t}",
+            caption="Hard attention: each step reads exactly ONE source character (weight 1): "
+                    "{how}; the table below shows that softmax.",
+            extra=dict(flow="luong", train_normalization="hard_sampled")),
+])
+#: The output layer every variant shares (shown under each formula).
+OUTPUT_FORMULA = _OUT
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<s>", "</s>")
 MAX_BEAM = 5
@@ -100,21 +156,22 @@ class Config:
     tgt_chars: str = "0123456789-"  # target vocabulary (ids 3..; 0-2 = SPECIALS)
     max_source_len: int = 40
     max_target_len: int = 12       # decoding stops after this many steps
-    window: Optional[int] = None   # D for local_m / local_p
+    window: Optional[int] = None   # the attention window D (windowed variants only)
     d_emb: int = 32
     d_enc: int = 64                # He: per direction
     d_dec: int = 128               # Hd
     d_tgt_emb: int = 16
     d_att: int = 64                # additive score width / local-p W_p rows
-    context: int = 3               # K: key s reads characters s-K..s+K only
+    context: int = 3               # K: key s reads characters s-K..s+K only (not the window D)
 
     def __post_init__(self):
-        one_of("variant", self.variant, tuple(VARIANTS))
-        if VARIANTS[self.variant]["scope"] in ("local", "local_p") and self.window is None:
+        one_of("variant", self.variant, VARIANTS.names())
+        if VARIANTS[self.variant].windowed and self.window is None:
             raise ValueError(f"variant {self.variant!r} needs window=D")
 
     @property
-    def options(self) -> dict:
+    def spec(self) -> Variant:
+        """This model's entry in :data:`VARIANTS`."""
         return VARIANTS[self.variant]
 
 
@@ -125,6 +182,18 @@ class Step:
     logits: torch.Tensor                       # (B, V)
     attn: AttentionResult                      # weights (B, 1, S) etc.
     query: torch.Tensor                        # (B, Hd) the query given to attend
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One beam-search hypothesis: its total log p, the tokens so far, one record per step
+    (:meth:`Seq2Seq._record`), the decoder state after its last step ``(s (1, Hd), h̃ (1, Hd))``,
+    and whether it has emitted the end token."""
+    log_p: float
+    tokens: tuple
+    records: tuple
+    state: tuple
+    finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,7 +236,7 @@ class Seq2Seq(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         self.cfg = cfg
-        opt = cfg.options
+        spec = cfg.spec
         self.src_index = {c: i + 1 for i, c in enumerate(cfg.src_chars)}
         if len(self.src_index) != len(cfg.src_chars):
             raise ValueError("src_chars has repeated characters")
@@ -178,18 +247,19 @@ class Seq2Seq(nn.Module):
         self.enc_fwd = nn.GRU(cfg.d_emb, cfg.d_enc, batch_first=True)
         self.enc_bwd = nn.GRU(cfg.d_emb, cfg.d_enc, batch_first=True)
         self.tgt_emb = nn.Embedding(len(self.tgt_vocab), cfg.d_tgt_emb)
-        feed = dk if opt["flow"] == "bahdanau" else Hd     # c_t or h̃_{t-1}
+        feed = dk if spec.get("flow") == "bahdanau" else Hd     # c_t or h̃_{t-1}
         self.cell = nn.GRUCell(cfg.d_tgt_emb + feed, Hd)
         self.h0 = nn.Parameter(torch.zeros(Hd))            # learned start state
         self.W_c = nn.Linear(dk + Hd, Hd)
         self.W_s = nn.Linear(Hd, len(self.tgt_vocab))
-        if opt["score"] == "additive":
+        owned = SCORES[spec.attend["score"]].params       # the learned parameters its score takes
+        if "additive" in owned:
             self.W1 = nn.Parameter(torch.randn(cfg.d_att, Hd) / math.sqrt(Hd))
             self.W2 = nn.Parameter(torch.randn(cfg.d_att, dk) / math.sqrt(dk))
             self.v_a = nn.Parameter(torch.randn(cfg.d_att) / math.sqrt(cfg.d_att))
-        else:
+        if "W_a" in owned:
             self.W_a = nn.Parameter(torch.randn(Hd, dk) / math.sqrt(Hd))
-        if opt["scope"] == "local_p":
+        if spec.scope == "local_p":
             self.W_p = nn.Parameter(torch.randn(cfg.d_att, Hd) / math.sqrt(Hd))
             self.v_p = nn.Parameter(torch.randn(cfg.d_att) / math.sqrt(cfg.d_att))
 
@@ -254,26 +324,28 @@ class Seq2Seq(nn.Module):
 
     def attend_kwargs(self, normalization: str, seed: int = 0) -> dict:
         """The options this variant passes to ``attend`` (plus its learned score parameters)."""
-        opt = self.cfg.options
-        kw = dict(score=opt["score"], scope=opt["scope"], normalization=normalization, seed=seed)
-        if opt["scope"] in ("local", "local_p"):
+        spec = self.cfg.spec
+        kw = dict(spec.attend, normalization=normalization, seed=seed)
+        if spec.windowed:
             kw["window"] = self.cfg.window
-        if opt["score"] == "additive":
+        owned = SCORES[spec.attend["score"]].params
+        if "additive" in owned:
             kw["additive"] = (self.W1, self.W2, self.v_a)
-        else:
+        if "W_a" in owned:
             kw["W_a"] = self.W_a
         return kw
 
     def centres(self, query: torch.Tensor, lengths: torch.Tensor, t: int) -> Optional[torch.Tensor]:
         """Window centres ``(B, 1)`` for step t: local-m ``min(t, S_b - 1)``; local-p Luong's
-        ``p_t = (S_b - 1) sigmoid(v_p^T tanh(W_p h_t))``; None for global scopes."""
-        scope = self.cfg.options["scope"]
-        last = (lengths - 1).to(query.dtype).unsqueeze(1)               # (B, 1)
+        ``p_t = (S_b - 1) sigmoid(v_p^T tanh(W_p h_t))`` (the core's one p_t,
+        :func:`attention.masks.predict_positions`); None for global scopes."""
+        scope = self.cfg.spec.scope
+        last = (lengths - 1).to(query.dtype)                            # (B,)
         if scope == "local":
-            return torch.clamp(torch.full_like(last, float(t)), max=last)
+            return torch.clamp(torch.full_like(last, float(t)), max=last).unsqueeze(1)
         if scope == "local_p":
-            z = torch.tanh(query @ self.W_p.T) @ self.v_p               # (B,)
-            return last * torch.sigmoid(z).unsqueeze(1)                 # (B, 1)
+            return predict_positions(query.unsqueeze(1), int(lengths.max()), self.W_p, self.v_p,
+                                     last=last)                         # (B, 1)
         return None
 
     def step(self, state, y_prev: torch.Tensor, keys: torch.Tensor, pad_mask: torch.Tensor,
@@ -285,13 +357,13 @@ class Seq2Seq(nn.Module):
         pad_mask: ``(B, 1, S)`` bool (True = real character); lengths ``(B,)``.
         normalization: default ``soft`` (``hard`` for the hard variant).
         """
-        opt = self.cfg.options
+        spec = self.cfg.spec
         if normalization is None:
-            normalization = "hard" if opt.get("hard") else "soft"
+            normalization = spec.attend["normalization"]
         s_prev, feed = state
         e = self.tgt_emb(y_prev)                                        # (B, E_t)
         kw = self.attend_kwargs(normalization, seed)
-        if opt["flow"] == "bahdanau":
+        if spec.get("flow") == "bahdanau":
             query = s_prev                                              # (B, Hd)
             r = attend(query.unsqueeze(1), keys, keys, mask=pad_mask,   # weights (B, 1, S)
                        positions=self.centres(query, lengths, t), **kw)
@@ -367,7 +439,7 @@ class Seq2Seq(nn.Module):
         """
         if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= MAX_BEAM:
             raise ValueError(f"beam must be an integer from 1 to {MAX_BEAM}; got {beam!r}")
-        hard = bool(self.cfg.options.get("hard"))
+        hard = self.cfg.spec.hard
         if sample_seed is not None and not hard:
             raise ValueError("sample_seed only applies to the hard-attention variant")
         norm = ("hard_sampled" if sample_seed is not None else "hard") if hard else "soft"
@@ -375,16 +447,14 @@ class Seq2Seq(nn.Module):
         ids, lengths = self.encode_sources([src])
         keys = self.encode(ids, lengths)                                # (1, S, dk)
         S = ids.shape[1]
-        # hypothesis = (log p, token ids, per-step records, state (1, Hd) x 2, finished)
-        s0, f0 = self.start(1)
-        hyps = [(0.0, [], [], (s0, f0), False)]
+        hyps = [Hypothesis(0.0, (), (), self.start(1))]
         for t in range(self.cfg.max_target_len):
-            alive = [h for h in hyps if not h[4]]
+            alive = [h for h in hyps if not h.finished]
             if not alive:
                 break
             k = len(alive)
-            state = (torch.cat([h[3][0] for h in alive]), torch.cat([h[3][1] for h in alive]))
-            y = torch.tensor([h[1][-1] if h[1] else BOS for h in alive])
+            state = (torch.cat([h.state[0] for h in alive]), torch.cat([h.state[1] for h in alive]))
+            y = torch.tensor([h.tokens[-1] if h.tokens else BOS for h in alive])
             st = self.step(state, y, keys.expand(k, -1, -1), (ids != PAD).unsqueeze(1).expand(k, 1, S),
                            lengths.expand(k), t, norm, seed=(sample_seed or 0) * 1000 + t)
             logp = F.log_softmax(st.logits, dim=-1)                     # (k, V)
@@ -393,19 +463,18 @@ class Seq2Seq(nn.Module):
             for i, h in enumerate(alive):
                 top_lp, top_ix = logp[i].topk(min(beam, logp.shape[1]))
                 for lp, ix in zip(top_lp.tolist(), top_ix.tolist()):
-                    cand.append((h[0] + lp, i, ix))
+                    cand.append((h.log_p + lp, i, ix))
             cand.sort(key=lambda c: -c[0])
-            new = [h for h in hyps if h[4]]
+            new = [h for h in hyps if h.finished]
             for score, i, ix in cand[:beam]:
                 h = alive[i]
-                rec = self._record(st, i, ix, p[i])
-                new.append((score, h[1] + [ix], h[2] + [rec],
-                            (st.state[0][i:i + 1], st.state[1][i:i + 1]), ix == EOS))
-            new.sort(key=lambda h: -h[0])
+                new.append(Hypothesis(score, h.tokens + (ix,), h.records + (self._record(st, i, ix, p[i]),),
+                                      (st.state[0][i:i + 1], st.state[1][i:i + 1]), ix == EOS))
+            new.sort(key=lambda h: -h.log_p)
             hyps = new[:beam]
-            if all(h[4] for h in hyps):
+            if all(h.finished for h in hyps):
                 break
-        best = max(hyps, key=lambda h: (h[4], h[0]))
+        best = max(hyps, key=lambda h: (h.finished, h.log_p))
         return self._decoding(src, best, keys[0], beam, norm)
 
     def _record(self, st: Step, i: int, ix: int, p: torch.Tensor) -> dict:
@@ -421,13 +490,14 @@ class Seq2Seq(nn.Module):
             query=st.query[i], prob=float(p[ix]),
             top=tuple((self.tgt_vocab[j], float(q)) for j, q in zip(top_ix.tolist(), top_p.tolist())))
 
-    def _decoding(self, src: str, hyp, keys: torch.Tensor, beam: int, norm: str) -> Decoding:
-        score, toks, recs, _, finished = hyp
+    def _decoding(self, src: str, hyp: Hypothesis, keys: torch.Tensor, beam: int, norm: str) -> Decoding:
+        score, toks, recs, finished = hyp.log_p, hyp.tokens, hyp.records, hyp.finished
 
         def stack(name):
             return None if recs[0][name] is None else torch.stack([r[name] for r in recs])
 
-        kw = {k: v for k, v in self.attend_kwargs(norm).items() if k not in ("W_a", "additive")}
+        learned = SCORES[self.cfg.spec.attend["score"]].params
+        kw = {k: v for k, v in self.attend_kwargs(norm).items() if k not in learned}
         return Decoding(
             source=src, output=self._text(toks),
             tokens=tuple(self.tgt_vocab[i] for i in toks),
@@ -471,5 +541,5 @@ def weights_dir() -> Path:
 
 def load(variant: str) -> tuple[Seq2Seq, dict]:
     """The shipped model trained with attention ``variant`` (see :data:`VARIANTS`) and its card."""
-    one_of("variant", variant, tuple(VARIANTS))
+    one_of("variant", variant, VARIANTS.names())
     return from_files(WEIGHTS_DIR / variant)

@@ -10,7 +10,7 @@ step, attends over the grid through :func:`attention.attend`:
     p(y_t)  = softmax(L_o tanh(L_h h_t + L_z z_t + E y_{t-1}))
 
 Scores are Bahdanau's additive ``e_ti = v^T tanh(W1 h_{t-1} + W2 a_i)``.  One class,
-three attention variants (``CaptionConfig.variant``):
+three attention variants (:data:`VARIANTS`, ``CaptionConfig.variant``):
 
 * ``soft``:  ``normalization="soft"``, global scope: alpha = softmax(e).
 * ``hard``:  stochastic hard attention.  Training samples ONE cell per step,
@@ -19,8 +19,9 @@ three attention variants (``CaptionConfig.variant``):
   ``result.probs`` (the soft alpha the one-hot was drawn from) for ``log p(s_t)``.
   Test time: the arg-max cell (``normalization="hard"``); :meth:`Captioner.decode`
   with ``sample=True`` draws seeded samples instead.
-* ``local``: 2-D local-p.  A predicted centre ``p_t = (h-1, w-1) * sigmoid(v_p^T tanh(W_p h_{t-1}))``
-  (row, col) is passed as ``positions`` with ``scope="local_p", grid=(4, 12), window=D``:
+* ``local_p_2d``: 2-D local-p.  A predicted centre ``p_t = (h-1, w-1) * sigmoid(v_p^T tanh(W_p h_{t-1}))``
+  (row, col; :func:`attention.masks.predict_positions`, the one p_t of the core) is passed as
+  ``positions`` with ``scope="local_p", grid=(4, 12), window=D``:
   attention is the softmax over the cells within Chebyshev distance D of p_t, times the
   Gaussian ``exp(-|cell - p_t|^2 / (2 (D/2)^2))`` (Luong's local-p on a grid), so cells
   outside the window get exactly 0 and a row sums to at most 1.
@@ -44,14 +45,53 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .functional import AttentionResult, attend, one_of
+import numpy as np
 
-VARIANTS = ("soft", "hard", "local")
+from ..functional import AttentionResult, attend, one_of
+from ..masks import predict_positions
+from .variants import Variant, Variants
+
+_ADD = r"e_{ti} = v^{\top}\tanh(W_1 h_{t-1} + W_2 a_i)"
+#: The captioners trained here, one per attention type (the page, cards, tests and training
+#: derive from this list).
+VARIANTS = Variants("caption", [
+    Variant("soft", "Soft",
+            attend=dict(score="additive", scope="global", normalization="soft"),
+            description="Soft attention: a softmax over all 48 cells; the context is their "
+                        "weighted mean.",
+            paper="Xu et al. 2015, sec. 4.2 (deterministic soft attention), without the gate β",
+            caption="Where the soft model looked for each digit: α = softmax of the scores over all "
+                    "48 cells of the 4 × 12 feature grid (each map sums to 1).",
+            formula=_ADD + r",\ \ \alpha_t = \mathrm{softmax}(e_t),\ \ z_t = \textstyle\sum_i \alpha_{ti} a_i"),
+    Variant("hard", "Hard (stochastic)",
+            attend=dict(score="additive", scope="global", normalization="hard"),
+            description="Hard attention: one cell per digit, sampled from the softmax in training "
+                        "(REINFORCE), the arg-max at test time.",
+            paper="Xu et al. 2015, sec. 4.1 (stochastic hard attention)",
+            caption="Hard attention reads ONE cell per digit: ★ the arg-max cell it used; colour = α, "
+                    "the distribution it is drawn from; pink rings = cells drawn by the stochastic "
+                    "samples (×count).",
+            formula=_ADD + r",\ \ s_t \sim \mathrm{Multinomial}(\alpha_t)\ \text{(training)},\ \ "
+                    r"s_t = \arg\max_i \alpha_{ti}\ \text{(test)},\ \ z_t = a_{s_t}",
+            extra=dict(train_normalization="hard_sampled")),
+    Variant("local_p_2d", "Local 2-D (local-p)",
+            attend=dict(score="additive", scope="local_p", normalization="soft"),
+            description="Local attention on the grid: a predicted centre p_t and a window of "
+                        "Chebyshev radius D around it, weighted by a 2-D Gaussian.",
+            paper="Luong et al. 2015 local-p (eq. 9-10), on a 2-D grid",
+            caption="Local attention: × the predicted centre p, dashed = the window (cells within "
+                    "{window} rows and columns of p); cells outside get exactly 0.",
+            formula=r"p_t = (h-1, w-1)\,\mathrm{sigmoid}(v_p^{\top}\tanh(W_p h_{t-1})),\ \ "
+                    r"\alpha_{ti} = \mathrm{softmax}_{\max|i - p_t| \le D}(e_{ti})\, "
+                    r"e^{-\lVert i - p_t \rVert^2 / 2\sigma^2},\ \sigma = D/2"),
+])
 N_DIGITS = 10
 END = 10            # token "end of string"
 START = 11          # input token of the first step (never emitted)
 N_OUT = 11          # 10 digits + END
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights" / "caption"
+WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "caption"
+#: The test images the page offers (written by ``python -m training caption --test-images``).
+TEST_IMAGES = WEIGHTS_DIR / "test_images.npz"
 #: The order a caption lists the digits in; one set of models per order (same architecture):
 #: "left_to_right" as written, "largest_first" from the largest digit to the smallest (ties in
 #: any order), so the attention has to jump along the string instead of sweeping it.
@@ -69,11 +109,11 @@ class CaptionConfig:
     d_emb: int = 32
     d_hid: int = 128
     d_att: int = 64
-    window: int = 2                        # local: D (Chebyshev radius, Gaussian sigma = D/2)
+    window: int = 2                        # local_p_2d: D (Chebyshev radius, Gaussian sigma = D/2)
     max_steps: int = 7                     # 6 digits + END
 
     def __post_init__(self):
-        one_of("variant", self.variant, tuple(VARIANTS))
+        one_of("variant", self.variant, VARIANTS.names())
 
 
 @dataclass
@@ -87,11 +127,11 @@ class Decoded:
     scores:     ``(B, T, N)`` raw scores e_ti.
     probs:      ``(B, T, 11)`` softmax over the output tokens.
     confidence: ``(B, T)`` probability of the emitted token.
-    centres:    ``(B, T, 2)`` local: the window centres (row, col); else None.
+    centres:    ``(B, T, 2)`` local_p_2d: the window centres (row, col); else None.
     cells:      ``(B, T)`` hard: the attended cell (arg-max or sampled); else None.
     attn_probs: ``(B, T, N)`` hard: the soft distribution the cell is taken from; else None.
     mask:       ``(B, T, N)`` bool, the cells in scope (all True for soft and hard).
-    gaussian:   ``(B, T, N)`` local: the Gaussian factor ``exp(-|cell - p_t|^2 / 2 (D/2)^2)``; else None.
+    gaussian:   ``(B, T, N)`` local_p_2d: the Gaussian factor ``exp(-|cell - p_t|^2 / 2 (D/2)^2)``; else None.
     """
     tokens: torch.Tensor
     lengths: torch.Tensor
@@ -134,7 +174,7 @@ class Captioner(nn.Module):
         self.W1 = nn.Parameter(torch.randn(cfg.d_att, cfg.d_hid) / cfg.d_hid ** 0.5)
         self.W2 = nn.Parameter(torch.randn(cfg.d_att, cfg.d_feat) / cfg.d_feat ** 0.5)
         self.v = nn.Parameter(torch.randn(cfg.d_att) / cfg.d_att ** 0.5)
-        if cfg.variant == "local":
+        if VARIANTS[cfg.variant].scope == "local_p":
             self.W_p = nn.Linear(cfg.d_hid, cfg.d_att)
             self.v_p = nn.Linear(cfg.d_att, 2)
         self.emb = nn.Embedding(START + 1, cfg.d_emb)
@@ -155,10 +195,12 @@ class Captioner(nn.Module):
         return torch.tanh(self.init_h(a.mean(1)))
 
     def centre(self, h: torch.Tensor) -> torch.Tensor:
-        """Local: window centre (row, col) ``(B, 2)`` in ``[0, h-1] x [0, w-1]`` from ``h (B, d_hid)``."""
+        """local_p_2d: window centre (row, col) ``(B, 2)`` in ``[0, h-1] x [0, w-1]`` from
+        ``h (B, d_hid)``: the core's one p_t (:func:`attention.masks.predict_positions`), with
+        the biases these models learn."""
         gh, gw = self.cfg.grid
-        span = torch.tensor([gh - 1, gw - 1], dtype=h.dtype)
-        return span * torch.sigmoid(self.v_p(torch.tanh(self.W_p(h))))   # (B, 2)
+        return predict_positions(h, gh * gw, self.W_p.weight, self.v_p.weight.T, self.cfg.grid,
+                                 b_p=self.W_p.bias, b_v=self.v_p.bias)          # (B, 2)
 
     def attend_step(self, h: torch.Tensor, a: torch.Tensor, *, sample: bool = False,
                     seed: int = 0) -> AttentionResult:
@@ -171,16 +213,16 @@ class Captioner(nn.Module):
         ``sample`` (hard only) draws the cell with ``seed`` instead of taking the arg-max.
         """
         cfg = self.cfg
+        var = VARIANTS[cfg.variant]
         q = h.unsqueeze(1)                                       # (B, 1, d_hid)
-        kw = dict(score="additive", additive=(self.W1, self.W2, self.v))
-        if cfg.variant == "soft":
-            return attend(q, a, a, **kw)
-        if cfg.variant == "hard":
-            return attend(q, a, a, normalization="hard_sampled" if sample else "hard",
-                          seed=int(seed), **kw)
-        p = self.centre(h).unsqueeze(1)                          # (B, 1, 2)
-        return attend(q, a, a, scope="local_p", grid=cfg.grid, window=cfg.window,
-                      positions=p, **kw)
+        kw = dict(var.attend, additive=(self.W1, self.W2, self.v))
+        if var.hard:
+            kw.update(normalization=var.get("train_normalization") if sample else var.attend["normalization"],
+                      seed=int(seed))
+        if var.windowed:
+            kw.update(grid=cfg.grid, window=cfg.window,
+                      positions=self.centre(h).unsqueeze(1))     # (B, 1, 2)
+        return attend(q, a, a, **kw)
 
     def step_out(self, h: torch.Tensor, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         """Deep output: logits ``(B, 11)`` from h ``(B, d_hid)``, z ``(B, D)``, E y ``(B, d_emb)``."""
@@ -310,11 +352,29 @@ def card_path(variant: str, root: Optional[Path] = None) -> tuple[Path, Path]:
     return d / f"{variant}.safetensors", d / f"{variant}.json"
 
 
+def in_order(digits: np.ndarray, order: str = "left_to_right") -> np.ndarray:
+    """A caption's digits ``(..., L)`` (padded with -1) in caption ``order``: as written, or
+    ``"largest_first"`` (sorted from the largest digit to the smallest, padding kept last)."""
+    one_of("order", order, ORDERS)
+    d = np.asarray(digits)
+    return d if order == "left_to_right" else -np.sort(-d, axis=-1, kind="stable")
+
+
+def test_images(order: str = "left_to_right", path: Optional[Path] = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The shipped test images ``(N, 32, 96)`` float32 in [0, 1] (ink = 1; read-only) and their
+    true captions in ``order`` (``"4 0 7 2"``).  Written by training, never generated here."""
+    with np.load(path or TEST_IMAGES) as z:
+        imgs = z["images"].astype(np.float32) / 255.0                      # (N, H, W)
+        digits = in_order(z["digits"].astype(np.int64), order)             # (N, L)
+    imgs.flags.writeable = False
+    return imgs, tuple(" ".join(str(int(x)) for x in row if x >= 0) for row in digits)
+
+
 def load(variant: str, root: Optional[Path] = None, order: str = "left_to_right") -> tuple[Captioner, dict]:
     """The shipped model of ``variant`` trained for caption ``order`` (eval mode) and its JSON
     card, read offline (from ``root`` if given)."""
     from safetensors.torch import load_file
-    one_of("variant", variant, tuple(VARIANTS))
+    one_of("variant", variant, VARIANTS.names())
     wpath, cpath = card_path(variant, root if root is not None else weights_dir(order))
     card = json.loads(cpath.read_text())
     cfg = card["config"]
