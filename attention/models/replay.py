@@ -180,3 +180,138 @@ def aligned_at(replay: Replay, lesson: str, threshold: float = 0.5) -> Optional[
             break
         at = int(replay.steps[k])
     return at
+
+
+# ----------------------------------------------------------------------------- measured from a replay
+# Everything below only reads a replay: what the pages say about how a model learned is computed
+# here from the recorded maps, never written by hand.
+
+@dataclass(frozen=True)
+class Curve:
+    """Alignment with the truth at every snapshot of one lesson (or their mean over lessons).
+
+    steps: ``(K,)`` training steps; share: ``(K,)`` mean weight on the true spans (see
+    :func:`alignment`); peak: ``(K,)`` share of scored rows whose arg-max is in the span.
+    """
+    steps: np.ndarray
+    share: np.ndarray
+    peak: np.ndarray
+
+
+def curve(replay: Replay, lesson: str) -> Curve:
+    """:func:`alignment` of lesson ``lesson`` at each of the replay's K snapshots."""
+    x = replay.lesson(lesson)
+    a = [alignment(x.maps[k], x.truth) for k in range(len(replay.steps))]
+    return Curve(np.asarray(replay.steps), np.array([v.share for v in a]), np.array([v.peak for v in a]))
+
+
+def mean_curve(replay: Replay) -> Curve:
+    """The mean of :func:`curve` over the lessons that have scored rows (NaN where none has)."""
+    curves = [curve(replay, x.name) for x in replay.lessons if np.asarray(x.truth, dtype=bool).any()]
+    if not curves:
+        nan = np.full(len(replay.steps), np.nan)
+        return Curve(np.asarray(replay.steps), nan, nan.copy())
+    return Curve(np.asarray(replay.steps), np.mean([c.share for c in curves], axis=0),
+                 np.mean([c.peak for c in curves], axis=0))
+
+
+def _stays_from(steps, ok) -> Optional[int]:
+    """The first step from which ``ok`` (one bool per snapshot) holds until the last one."""
+    at = None
+    for k in range(len(ok) - 1, -1, -1):
+        if not ok[k]:
+            break
+        at = int(steps[k])
+    return at
+
+
+@dataclass(frozen=True)
+class Field:
+    """A group of output steps that read the same evidence: consecutive scored rows whose true
+    spans overlap (the four digits of a year all read the year).  ``rows`` index the output steps;
+    ``label`` is what they write (the target labels joined: "2021")."""
+    rows: tuple
+    label: str
+
+
+def fields(lesson: Lesson) -> list[Field]:
+    """The :class:`Field` s of a lesson, in output order.  A row with no truth (a separator such
+    as "-", the end token) ends a field; so does a row whose span shares no key with the
+    previous row's."""
+    tr = np.asarray(lesson.truth, dtype=bool)
+    out: list[list[int]] = []
+    for t in range(tr.shape[0]):
+        if not tr[t].any():
+            out.append([])
+            continue
+        if out and out[-1] and (tr[out[-1][-1]] & tr[t]).any():
+            out[-1].append(t)
+        else:
+            out.append([t])
+    labels = list(lesson.target)
+    return [Field(tuple(rows), "".join(str(labels[t]) for t in rows if t < len(labels)))
+            for rows in out if rows]
+
+
+def field_aligned_at(replay: Replay, lesson: str, field: Field, threshold: float = 0.5) -> Optional[int]:
+    """Like :func:`aligned_at`, for the rows of one :class:`Field` only."""
+    x = replay.lesson(lesson)
+    rows = [t for t in field.rows if t < x.maps.shape[1]]
+    truth = np.zeros_like(np.asarray(x.truth, dtype=bool))
+    truth[rows] = np.asarray(x.truth, dtype=bool)[rows]
+    shares = [alignment(x.maps[k], truth).share for k in range(len(replay.steps))]
+    return _stays_from(replay.steps, [s >= threshold for s in shares])
+
+
+def final_span(maps, cover: float = 0.9) -> np.ndarray:
+    """``(T, S)`` bool: for each row of ``maps (T, S)``, the fewest keys that hold ``cover`` of
+    its weight (a row with no weight: no keys).  Where a model ends up looking, truth or not."""
+    m = np.asarray(maps, dtype=np.float64)
+    out = np.zeros(m.shape, dtype=bool)
+    for t in range(m.shape[0]):
+        total = m[t].sum()
+        if total <= 0:
+            continue
+        order = np.argsort(-m[t], kind="stable")
+        n = int(np.searchsorted(np.cumsum(m[t][order]), cover * total - 1e-12)) + 1
+        out[t, order[:n]] = True
+    return out
+
+
+def settled_at(replay: Replay, lesson: str, threshold: float = 0.5, cover: float = 0.9) -> Optional[int]:
+    """The first step from which the maps put at least ``threshold`` of each row's weight (mean
+    over the rows the final model wrote) on the keys where the final model looks
+    (:func:`final_span` with ``cover``): when the attention found the place it keeps, right or
+    wrong.  Truth is not used, so it also says when a model settled on the wrong place."""
+    x = replay.lesson(lesson)
+    span = final_span(x.maps[-1], cover)
+    shares = [alignment(x.maps[k], span).share for k in range(len(replay.steps))]
+    return _stays_from(replay.steps, [s >= threshold for s in shares])
+
+
+def change(a, b) -> float:
+    """How different two maps ``(T, S)`` are: the mean, over the rows where both have weight, of
+    the total-variation distance ``0.5 * sum_s |a_ts - b_ts|`` (0 = identical, 1 = disjoint);
+    NaN if no row has weight in both."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"maps must be (T, S) with the same S; got {a.shape} and {b.shape}")
+    T = min(a.shape[0], b.shape[0])
+    rows = [t for t in range(T) if a[t].sum() > 0 and b[t].sum() > 0]
+    if not rows:
+        return float("nan")
+    return float(np.mean([0.5 * np.abs(a[t] - b[t]).sum() for t in rows]))
+
+
+def nearest(replay: Replay, step: int) -> int:
+    """The index of the snapshot whose training step is closest to ``step`` (the earlier on a tie)."""
+    steps = np.asarray(replay.steps)
+    if not len(steps):
+        raise ValueError("the replay has no snapshots")
+    return int(np.argmin(np.abs(steps.astype(np.int64) - int(step))))
+
+
+def size_bytes(stem) -> Optional[int]:
+    """The size of the replay file beside the weights ``<stem>``, or None if absent."""
+    p = replay_path(stem)
+    return p.stat().st_size if p.is_file() else None
