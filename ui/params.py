@@ -11,6 +11,9 @@ option -- the ``attention.attend`` option name (``window``, ``normalization``, `
     invalid or hostile values fall back to the default with a visible notice;
   - **a widget changed** (its value differs from the snapshot taken when the previous run
     published): the URL the browser sent is an echo of an older run and is ignored.
+  - **a browser that reconnected to a server that never had its session** (a replica died):
+    its first run here carries the widget values it shows plus the click that caused the run;
+    the URL fills the state without outranking them (``ui/reconnect.py``), so that click counts.
   It also brings back the value of a widget that the previous run did not draw (an early
   ``st.stop``, a hidden view), which Streamlit drops, from the snapshot of the last publish.
 * :func:`widget` draws the widget for a parameter (stable ``key`` = the parameter key).
@@ -34,7 +37,7 @@ import streamlit as st
 
 from figures.labels import visible
 
-from . import sitemap
+from . import reconnect, sitemap
 from .sitemap import Alias
 
 MAX_RAW = 12_000          # longest raw parameter value looked at (characters)
@@ -228,11 +231,21 @@ def enter(page: str) -> None:
     st.session_state[_LAST_PAGE] = page
 
 
+def _set(key: str, value: Any, restore: bool) -> None:
+    """``st.session_state[key] = value``; with ``restore`` (a reconnected browser's first run
+    on this server) a value the browser sent for the widget itself outranks it."""
+    if restore:
+        reconnect.fallback(key, value)
+    else:
+        st.session_state[key] = value
+
+
 def _apply(params: Sequence[Param], url: dict[str, str], ignore_unknown: bool,
-           reset: bool = True, written: Optional[dict] = None, retired: Sequence[str] = ()) -> list[str]:
+           reset: bool = True, written: Optional[dict] = None, retired: Sequence[str] = (),
+           restore: bool = False) -> list[str]:
     """State := defaults (``reset``) + the valid values of ``url``; notices for what was refused
     (naming the key the link used: ``written`` maps a new key to an old one); keys of a page
-    this one replaced (``retired``) get one notice together."""
+    this one replaced (``retired``) get one notice together.  ``restore``: see :func:`_set`."""
     notices: list[str] = []
     by_key = {p.key: p for p in params}
     global_keys = {g.key for g in _GLOBAL}
@@ -244,7 +257,7 @@ def _apply(params: Sequence[Param], url: dict[str, str], ignore_unknown: bool,
                        f"{' …' if len(old) > 4 else ''}) no longer apply, so the page opens as it is now.")
     for p in params:
         if reset or p.key not in st.session_state:
-            st.session_state[p.key] = p.default
+            _set(p.key, p.default, restore)
     for k, raw in url.items():
         p = by_key.get(k)
         if p is None:
@@ -254,7 +267,7 @@ def _apply(params: Sequence[Param], url: dict[str, str], ignore_unknown: bool,
         try:
             if len(raw) > MAX_RAW:
                 raise Invalid(f"is longer than {MAX_RAW:,} characters")
-            st.session_state[p.key] = p.parse(raw)
+            _set(p.key, p.parse(raw), restore)
         except Invalid as e:
             name = written.get(k, k)
             notices.append(f"Link parameter `{_show(name, 24)}` = `{_show(raw)}` {e}; "
@@ -286,16 +299,20 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
                 s[p.key] = snap[p.key]
     changed = snap is not None and any(s.get(p.key, p.default) != snap.get(p.key) for p in params)
     notices: list[str] = []
+    # A browser that reconnected to a server without its session: its first run here carries
+    # the widget values it showed (and the click that caused the run); the URL fills the rest
+    # without outranking them (ui/reconnect.py, issue 26 #1).
+    restore = snap is None and reconnect.browser_values_pending()
     if entering or snap is None or (not changed and mine != s.get(_published_key(page))):
         # app-wide preferences stay as they are unless a link sets them
         entry = sitemap.find(page)
         notices = _apply(params, url if page_scoped else mine, ignore_unknown, reset=page_scoped,
-                         written=written, retired=entry.retired if entry else ())
+                         written=written, retired=entry.retired if entry else (), restore=restore)
         # what this run reads from the URL counts as published (a refused value is not)
         s[_published_key(page)] = {p.key: p.dump(s[p.key]) for p in params if s[p.key] != p.default}
     for p in params:
         if p.key not in s:
-            s[p.key] = p.default
+            _set(p.key, p.default, restore)
     return notices
 
 
@@ -355,11 +372,15 @@ def ranged_slider(label: str, lo: int, hi: int, *, key: str, where=None, **kw) -
     instead of the one the page just used: above the new maximum (StreamlitValueAboveMaxError)
     or simply different from the chart.  So on the first draw with a new range the page's
     value, clamped into ``[lo, hi]``, is asserted through session state.  Only then: the range
-    changed, so the browser mounts a fresh slider and no edit of the user's is overwritten."""
+    changed, so the browser mounts a fresh slider and no edit of the user's is overwritten.
+    The first draw in a session asserts only a value outside the range: a reconnected browser
+    may have just moved this very slider (see :func:`load`)."""
     where = where if where is not None else st
     s, mark = st.session_state, f"_range:{key}"
     if s.get(mark) != (lo, hi):
-        s[key] = min(max(int(s.get(key, lo)), lo), hi)
+        value = min(max(int(s.get(key, lo)), lo), hi)
+        if s.get(mark) is not None or s.get(key) != value:
+            s[key] = value
         s[mark] = (lo, hi)
     return where.slider(label, lo, hi, key=key, **kw)
 
