@@ -19,6 +19,9 @@ if not text.strip():
     st.info("Type a text (or load an example) to see the model's attention.")
 else:
     with page.guard("run the model"):
+        page.showing(text, "text")                      # which text the charts are for (issue 26 #2)
+        if pair:
+            page.showing(pair, "text B")
         enc = compute.encode(text, pair)
         page.warn_dropped(len(enc["tokens"]), int(enc["n_total"]), pair=bool(pair))
         ctx = view.Ctx(text, pair, enc, prefs.colorscale)

@@ -15,13 +15,17 @@ with left:
     view.controls()
 sm = None
 with right:
-    sentences = split_sentences(page.user_text(s.text))
+    paragraph = page.user_text(s.text)
+    sentences = split_sentences(paragraph)
     question = compute.clean_question(s.question)
     if not sentences:
         st.info("Type a paragraph (or load an example) to summarize it.")
     elif s.query == "question" and not question:
         st.info("Type a question, or use the document mean as the query.")
     else:
+        page.showing(paragraph, "paragraph")             # which text the summary is for (issue 26 #2)
+        if s.query == "question":
+            page.showing(question, "question")
         sentences = view.keep_first(sentences)
         with page.guard("embed the sentences"):
             sm, q, dropped = compute.page_summary(sentences, s)
