@@ -13,6 +13,7 @@ s = st.session_state
 view.input_row()
 note = st.container()
 boxes = view.variant_cards(s.variants)
+view.keep_pair(s.variants)           # A and B stay inside the variants shown, and apart
 variants = [state.variant(s, i) for i in range(1, s.variants + 1)]
 about = st.container()
 tabs = view.result_tabs()            # lazy: only the open tab's content runs

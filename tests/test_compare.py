@@ -154,7 +154,7 @@ def test_widgets_variants_and_difference_pair():
     np.testing.assert_allclose(z(at, "diff"), v3.weights[0].numpy() - v1, atol=1e-6)
     at.slider(key="variants").set_value(2).run()                      # A = V3 no longer exists
     assert not at.exception and len(at.get("plotly_chart")) == 3
-    assert at.selectbox(key="a").value == 1 and metrics(at).shape == (2, 4)
+    assert at.selectbox(key="a").value == 2 and metrics(at).shape == (2, 4)     # not B's V1
 
 
 def test_share_link_and_hostile_values():
@@ -242,3 +242,44 @@ def test_issue15_2_emptying_the_text_keeps_every_widget_and_value():
         assert len(at.get("plotly_chart")) == 4                        # 3 variants + A − B
         assert url(at) == {"text": sentence, "variants": "3", "normalization2": "sparsemax", "b": "3"}
         assert (at.session_state["a"], at.session_state["b"]) == (1, 3)
+
+
+def test_issue26_3_a_shrinking_count_keeps_a_and_b_apart():
+    """Issue 26 item 3: 3 variants, A = V3, B = V1, then 2 variants: A became V1 (= B), the page
+    said "A and B are the same variant", and it still did after going back to 3.  A moves to
+    the nearest variant that is not B; no warning; the URL says so."""
+    at = page(input="tiny")
+    at.slider(key="variants").set_value(3).run()
+    at.selectbox(key="a").set_value(3).run()
+    at.selectbox(key="b").set_value(1).run()
+    at.slider(key="variants").set_value(2).run()
+    assert not at.exception
+    assert (at.selectbox(key="a").value, at.selectbox(key="b").value) == (2, 1)
+    assert not any("same variant" in i.value for i in at.info)
+    np.testing.assert_allclose(z(at, "diff"), tiny(normalization="hard") - tiny(), atol=1e-6)
+    assert url(at) == {"input": "tiny", "variants": "2", "a": "2", "b": "1"}
+    at.slider(key="variants").set_value(3).run()
+    assert not any("same variant" in i.value for i in at.info)
+    assert (at.session_state["a"], at.session_state["b"]) == (2, 1)
+    # B = V4 out of range, A = V2: B moves to V1 (the nearest that is not A)
+    at.slider(key="variants").set_value(4).run()
+    at.selectbox(key="b").set_value(4).run()
+    at.slider(key="variants").set_value(2).run()
+    assert (at.session_state["a"], at.session_state["b"]) == (2, 1)
+    assert not any("same variant" in i.value for i in at.info)
+
+
+def test_issue26_3_same_variant_warning_only_while_it_holds():
+    at = page(input="tiny")
+    at.selectbox(key="b").set_value(1).run()                          # the user picks A = B
+    assert any("same variant" in i.value for i in at.info)
+    at.selectbox(key="b").set_value(2).run()
+    assert not any("same variant" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("a, b, count, want", [
+    (3, 1, 2, (2, 1)), (3, 2, 2, (1, 2)), (1, 3, 2, (1, 2)), (2, 3, 2, (2, 1)), (4, 3, 2, (1, 2)),
+    (4, 4, 2, (1, 2)), (1, 1, 3, (1, 1)), (2, 4, 4, (2, 4)), (4, 1, 3, (3, 1))])
+def test_fit_pair(a, b, count, want):
+    from features.compare.view import fit_pair
+    assert fit_pair(a, b, count) == want

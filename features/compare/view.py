@@ -88,13 +88,33 @@ def result_tabs() -> dict:
     return dict(zip(TABS, st.tabs(list(TABS), key=TAB_KEY, on_change="rerun")))
 
 
+def fit_pair(a: int, b: int, count: int) -> tuple[int, int]:
+    """A and B inside ``1..count``.  A pick that no longer exists (the count shrank) moves to the
+    nearest variant that is not the other pick, so A and B never become the same variant
+    that way (issue 26 #3: 3 -> 2 variants with A = V3, B = V1 used to make A = V1).  Picks
+    the user made equal stay equal while that variant exists (the page says so)."""
+    a2, b2 = min(max(a, 1), count), min(max(b, 1), count)
+    if a2 == b2 and (a2, b2) != (a, b):
+        other = next(i for i in range(count, 0, -1) if i != a2)
+        if a2 != a:
+            a2 = other
+        else:
+            b2 = other
+    return a2, b2
+
+
+def keep_pair(count: int) -> None:
+    """Fit A and B to ``count`` variants (every run, whichever tab is open, so the URL never
+    names a variant the page does not show)."""
+    s = st.session_state
+    a, b = fit_pair(int(s.a), int(s.b), count)
+    if (a, b) != (s.a, s.b):
+        s.a, s.b = a, b
+
+
 def pair_pickers(count: int) -> None:
     """A and B: options are the variant numbers, labelled "V1" … (labels that never change);
     they keep their values while the Metrics tab hides them."""
-    s = st.session_state
-    for key, fallback in (("a", 1), ("b", 2)):
-        if not 1 <= s[key] <= count:
-            s[key] = fallback
     opts = list(range(1, count + 1))
     a, b, _ = st.columns([1, 1, 2])
     a.selectbox(BY["a"].label, opts, key="a", format_func=lambda i: f"V{i}", persist_state="page")
