@@ -61,6 +61,11 @@ class Param:
     def dump(self, value: Any) -> str:
         return str(value)
 
+    def link(self, value: Any) -> str:
+        """The value as a share link writes it: always something :meth:`parse` accepts, so a
+        link reproduces the view instead of being refused when opened (issue 26 #4)."""
+        return self.dump(value)
+
 
 @dataclass(frozen=True)
 class Choice(Param):
@@ -115,9 +120,16 @@ class Float(Param):
 
 @dataclass(frozen=True)
 class Text(Param):
+    """A text box.  A link never carries control characters (:meth:`parse` refuses a link with
+    one, as hostile): :meth:`link` writes the text without them -- the text the model pages
+    compute from anyway (``attention.models.minilm.clean_text`` drops them); Translate, which
+    refuses such a date, gets a link to the date without them -- and an emptied box as
+    ``text=``, which :meth:`parse` reads back as the empty text."""
     max_chars: int = 10_000
 
     def parse(self, raw: str) -> str:
+        if raw == "":
+            return ""                        # an emptied box (what its link holds)
         if len(raw) > self.max_chars:
             raise Invalid(f"is longer than {self.max_chars:,} characters")
         if _CONTROL.search(raw):
@@ -125,6 +137,10 @@ class Text(Param):
         if not raw.strip():
             raise Invalid("is empty")
         return raw
+
+    def link(self, value: Any) -> str:
+        text = _CONTROL.sub("", str(value))[:self.max_chars]
+        return text if text.strip() else ""
 
 
 @dataclass(frozen=True)
@@ -309,7 +325,8 @@ def load(page: str, params: Sequence[Param], *, ignore_unknown: bool = False,
         notices = _apply(params, url if page_scoped else mine, ignore_unknown, reset=page_scoped,
                          written=written, retired=entry.retired if entry else (), restore=restore)
         # what this run reads from the URL counts as published (a refused value is not)
-        s[_published_key(page)] = {p.key: p.dump(s[p.key]) for p in params if s[p.key] != p.default}
+        s[_published_key(page)] = {p.key: p.link(s[p.key]) for p in params
+                                   if p.link(s[p.key]) != p.link(p.default)}
     for p in params:
         if p.key not in s:
             _set(p.key, p.default, restore)
@@ -386,12 +403,12 @@ def ranged_slider(label: str, lo: int, hi: int, *, key: str, where=None, **kw) -
 
 
 def current(params: Sequence[Param]) -> dict[str, str]:
-    """The non-default values of ``params`` as URL strings."""
+    """The non-default values of ``params`` as a link writes them (:meth:`Param.link`)."""
     out = {}
     for p in params:
         v = st.session_state.get(p.key, p.default)
-        if v != p.default and v is not None:
-            out[p.key] = p.dump(v)
+        if v is not None and (form := p.link(v)) != p.link(p.default):
+            out[p.key] = form
     return out
 
 
