@@ -4,10 +4,15 @@
     python benchmarks/classroom.py --replicas 2            # the same through nginx (scripts/serve.sh), 2 replicas
     python benchmarks/classroom.py --think 0 0 --duration 60 --replicas 1   # no think time: throughput
     python benchmarks/classroom.py --url http://127.0.0.1:8501 --pids 1234  # a server you started
+    python benchmarks/classroom.py --live-job              # the same class while a live training job runs
 
 Each session opens a Sentence lesson preset of Home (``features.home.presets.LESSONS``) and then changes
 a widget every 5-10 s (seeded); a quarter of them type new sentences.  See
 ``tests/load/classroom.py`` for exactly what a student does and what is checked.
+
+``--live-job`` (issue 24): one more session keeps Translate's "Train a small model now" busy for
+the whole run (a new job whenever one ends, watched the way a browser does: the fragment's
+auto-rerun every 2 s; ``tests/load/livejob.py``); its own latencies are not counted.
 
 Prints one table: interaction latency p50 / p95 / p99 / max (send -> the rerun's
 ``script_finished``, on loopback), errors, peak RSS and CPU of the server process(es), and
@@ -32,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import classroom as C  # noqa: E402
+import livejob as J  # noqa: E402
 
 TARGETS = {"p95_s": 1.0, "rss_mb": 700}
 
@@ -58,10 +64,17 @@ def table(rep: dict, label: str) -> str:
         ("server CPU (all replicas)", f"{rep['server_cpu_s']} s = {rep['server_cpu_ms_per_interaction']} ms "
                                       f"per page open or interaction"),
         ("replicas that served sessions", ", ".join(rep["replicas_seen"]) or "(direct, no proxy)"),
+        *([("live training job (issue 24)", _live(rep["live_job"]))] if rep.get("live_job") else []),
         ("machine", f"{rep['cores']} cores, load average before the run {rep['loadavg_before']}"),
     ]
     w = max(len(a) for a, _ in rows)
     return "\n".join(f"| {a:<{w}} | {b} |" for a, b in rows)
+
+
+def _live(j: dict) -> str:
+    return (f"{j['jobs_started']} job(s) started, furthest step per job {j['furthest_step_per_job']}, "
+            f"first progress {j['first_progress_s']} s after the click, {j['polls']} polls, "
+            f"errors {len(j['errors'])}")
 
 
 def main(argv=None) -> int:
@@ -76,6 +89,8 @@ def main(argv=None) -> int:
                     help="N > 0: run scripts/serve.sh --replicas N and go through nginx")
     ap.add_argument("--url", help="an already running server (or proxy)")
     ap.add_argument("--pids", default="", help="with --url: comma-separated server pids to measure")
+    ap.add_argument("--live-job", action="store_true",
+                    help="keep a live training job running during the class (Translate page, issue 24)")
     ap.add_argument("--label", default="")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "classroom.md"))
     a = ap.parse_args(argv)
@@ -107,7 +122,16 @@ def main(argv=None) -> int:
             C.run_class(url, warm)
         loadavg = " ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"running {a.sessions} sessions for {a.duration:.0f} s against {base} ...", flush=True)
-        rep = C.run_class(base, cfg, pids)
+        trainer = J.Trainer() if a.live_job else None
+        chaos = None
+        if trainer is not None:
+            label += " + a live training job"
+
+            def chaos(_stats):
+                return J.keep_training(base, time.monotonic() + a.duration, trainer)
+        rep = C.run_class(base, cfg, pids, chaos=chaos)
+        if trainer is not None:
+            rep["live_job"] = J.as_dict(trainer)
         rep["loadavg_before"] = loadavg
         with urllib.request.urlopen(base + "/_stcore/health", timeout=10) as r:
             rep["healthy_after"] = r.read().strip() == b"ok"

@@ -132,8 +132,8 @@ def alignment_frames(maps, steps, keys: Sequence[str], rows: Sequence[Sequence[s
                                       pad=dict(t=8, r=8), showactive=False)]
         every = max(1, int(np.ceil(K / 12)))
         layout["sliders"] = [dict(
-            active=start, x=0.2, len=0.8, y=-0.12 if grid else -0.2, yanchor="top", pad=dict(t=8),
-            currentvalue=dict(prefix="training step ", font=dict(size=13)),
+            active=start, x=0.22, len=0.78, y=-0.12 if grid else -0.2, yanchor="top", pad=dict(t=8),
+            currentvalue=dict(prefix="training step ", font=dict(size=13), xanchor="right"),
             steps=[dict(method="animate", label=str(s) if (k % every == 0 or k == K - 1) else "",
                         args=[[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                          "transition": {"duration": 0}}])
@@ -177,7 +177,7 @@ def training_curves(series: Mapping[str, Mapping[str, np.ndarray]], labels: Mapp
                                      marker=dict(color=colors[v], size=10, line=dict(color="white", width=1.5))))
     shapes = [] if current is None else [_vline(current, "y domain"), _vline(current, "y2 domain", "x2")]
     layout = dict(
-        height=height, margin=dict(l=10, r=10, t=40, b=10), shapes=shapes, hovermode="closest",
+        height=height, margin=dict(l=10, r=10, t=70, b=10), shapes=shapes, hovermode="closest",
         xaxis=dict(domain=[0, 0.46], title=dict(text="training step")),
         yaxis=dict(type="log", title=dict(text="training loss (log)")),
         xaxis2=dict(domain=[0.56, 1], title=dict(text="training step"), anchor="y2"),
@@ -212,7 +212,7 @@ def truth_curves(series: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping
     if threshold is not None:
         shapes.append(dict(type="line", x0=0, x1=1, xref="x domain", y0=threshold, y1=threshold, yref="y",
                            line=dict(color="#888", width=1, dash="dot")))
-    layout = dict(height=height, margin=dict(l=10, r=10, t=40, b=10), shapes=shapes, hovermode="closest",
+    layout = dict(height=height, margin=dict(l=10, r=10, t=70, b=10), shapes=shapes, hovermode="closest",
                   xaxis=dict(title=dict(text="training step")),
                   yaxis=dict(range=[0, 1.02], title=dict(text="on the true span")),
                   legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))

@@ -285,3 +285,4 @@ def test_shipped_replays_are_small_and_their_first_snapshot_differs_from_the_las
     for x in r.lessons:
         assert x.maps.shape[0] == len(r.steps) and x.truth.shape[1] == x.maps.shape[2]
         assert R.change(x.maps[0], x.maps[-1]) >= 0.2, (stem.name, x.name)
+

@@ -164,7 +164,7 @@ def sentence(m: Measured, label: str, lesson_text: str, task: str = "translate")
     text = f"{head} {move}; it never kept {THRESHOLD:g} of its weight on the right {keys}."
     if m.settled_at is not None:
         text += (f" Its attention settled at step {m.settled_at} (≥ {THRESHOLD:g} of the weight where "
-                 f"the final model looks, from then on) — on the wrong {keys}.")
+                 f"the final model looks, from then on), mostly not on the right {keys}.")
     return text
 
 
@@ -216,6 +216,11 @@ def _controls(loaded: Loaded, prefix: str) -> tuple[int, int]:
                                      "(free-running greedy decoding of the lesson input). Press ▶ Play "
                                      "on the chart to watch every recorded step.")
     return int(i), steps.index(int(step))
+
+
+def _written(output) -> str:
+    """What a snapshot wrote, as text (an end token is not part of it)."""
+    return "".join(str(o) for o in output if str(o) not in ("</s>", "<s>", "<end>"))
 
 
 def _rows(x: R.Lesson) -> list:
@@ -291,7 +296,8 @@ def _body(task, variants, prefix, variant, order, colorscale, where) -> None:
                 "--variant all`.", icon=":material/info:")
         return
     variant = variant if variant in loaded else have[0]
-    st.caption("While it trained, each model was stopped about 40 times to decode a few fixed lesson "
+    K = len(loaded[have[0]].replay.steps)
+    st.caption(f"While it trained, each model was stopped about {K} times to decode a few fixed lesson "
                "inputs; these are the attention maps it produced then. Red squares: where the "
                "evidence for each output really is (known to the data generator).")
     L = loaded[variant]
@@ -304,7 +310,7 @@ def _body(task, variants, prefix, variant, order, colorscale, where) -> None:
         step = int(r.steps[k])
         a = R.alignment(x.maps[k], x.truth)
         st.markdown(summary_line(labels.get(variant, variant), x.text, step, int(r.steps[-1]), a,
-                                 float(r.loss[k]), float(r.accuracy[k]), "".join(x.outputs[k])))
+                                 float(r.loss[k]), float(r.accuracy[k]), _written(x.outputs[k])))
         charts.plot(_figure(L, i, k, colorscale, task), key=f"{prefix}_map", name=f"replay_{task}_{variant}")
     _curves(loaded, labels, variant, step, prefix, task)
     _sentences(loaded, labels, variant, prefix, task)
