@@ -29,17 +29,30 @@ def _key_label(s) -> str:
     return "␣" if s == " " else s
 
 
-def _tiled(maps: np.ndarray, grid: tuple) -> np.ndarray:
-    """``(T, h*w)`` -> ``(h, T*(w+1)-1)``: the T grid maps side by side, one blank column between."""
+PANELS_PER_ROW = 4
+_PLOT_PX = 740                  # the plot area's width on a wide page, for marker sizes and height
+
+
+def _panel_at(t: int, grid: tuple, per_row: int) -> tuple[int, int]:
+    """(x, y) offset of output t's panel: panels of ``grid`` cells, ``per_row`` to a row, one
+    blank cell between panels (and one blank row above each row of panels, for its label)."""
+    h, w = grid
+    return (t % per_row) * (w + 1), (t // per_row) * (h + 1) + 1
+
+
+def _tiled(maps: np.ndarray, grid: tuple, per_row: int) -> np.ndarray:
+    """``(T, h*w)`` -> one image with the T maps as ``(h, w)`` panels, ``per_row`` per row."""
     h, w = grid
     T = maps.shape[0]
-    out = np.full((h, T * (w + 1) - 1), np.nan, dtype=np.float32)
+    rows = -(-T // per_row)
+    out = np.full((rows * (h + 1), per_row * (w + 1) - 1), np.nan, dtype=np.float32)
     for t in range(T):
-        out[:, t * (w + 1): t * (w + 1) + w] = maps[t].reshape(h, w)        # (h, w)
+        x, y = _panel_at(t, grid, per_row)
+        out[y:y + h, x:x + w] = maps[t].reshape(h, w)                      # (h, w)
     return out
 
 
-def _truth_points(truth: Optional[np.ndarray], T: int, grid: Optional[tuple]):
+def _truth_points(truth: Optional[np.ndarray], T: int, grid: Optional[tuple], per_row: int = 1):
     """(x, y) of the cells of ``truth (T_true, S)`` that lie in the drawn rows, in plot coordinates."""
     if truth is None:
         return np.zeros(0), np.zeros(0)
@@ -48,7 +61,20 @@ def _truth_points(truth: Optional[np.ndarray], T: int, grid: Optional[tuple]):
     if grid is None:
         return s, t
     h, w = grid
-    return t * (w + 1) + s % w, s // w
+    ox = np.array([_panel_at(int(i), grid, per_row)[0] for i in t], dtype=np.int64)
+    oy = np.array([_panel_at(int(i), grid, per_row)[1] for i in t], dtype=np.int64)
+    return ox + s % w, oy + s // w
+
+
+def _panel_labels(labels: Sequence[str], grid: tuple, per_row: int) -> list:
+    """One annotation above each panel: the output step and what was written there."""
+    h, w = grid
+    out = []
+    for t, lab in enumerate(labels):
+        x, y = _panel_at(t, grid, per_row)
+        out.append(dict(x=x + (w - 1) / 2, y=y - 0.55, xref="x", yref="y", showarrow=False,
+                        yanchor="bottom", text=f"{t}: {escape_label(lab)}", font=dict(size=12)))
+    return out
 
 
 def _rows_text(rows: Sequence[str], T: int) -> list:
@@ -83,24 +109,30 @@ def alignment_frames(maps, steps, keys: Sequence[str], rows: Sequence[Sequence[s
         raise ValueError(f"start must be a snapshot index from 0 to {K - 1}; got {start}")
     captions = list(captions) if captions is not None else [f"training step {s}" for s in steps]
 
-    def z(k):
-        return _tiled(m[k], grid) if grid is not None else m[k]             # (T, S) or (h, T*(w+1)-1)
+    per_row = min(T, PANELS_PER_ROW)
 
-    tx, ty = _truth_points(truth, T, grid)
-    hm = dict(type="heatmap", z=z(start), colorscale=colorscale, zmin=0.0, zmax=1.0,
-              colorbar=dict(title=dict(text="weight"), thickness=14), hoverongaps=False,
-              hovertemplate=("row %{y}, column %{x}: %{z:.3f}<extra></extra>" if grid else
-                             "output %{y}, key %{x}: %{z:.3f}<extra></extra>"))
-    data = [hm, dict(type="scatter", x=tx, y=ty, mode="markers", name="true span", hoverinfo="skip",
-                     marker=dict(symbol="square-open", color=TRUTH_COLOR,
-                                 size=max(5, min(22, 560 // max(T if grid else S, 8))),
-                                 line=dict(width=2)), showlegend=len(tx) > 0)]
+    def z(k):
+        return _tiled(m[k], grid, per_row) if grid is not None else m[k]    # (T, S) or panels
+
+    tx, ty = _truth_points(truth, T, grid, per_row)
     if grid is not None:
         h, w = grid
-        xaxis = dict(tickmode="array", tickvals=[t * (w + 1) + (w - 1) / 2 for t in range(T)],
-                     ticktext=_rows_text(rows[start], T), title=dict(text=row_title),
-                     range=[-0.5, T * (w + 1) - 1.5], showgrid=False, zeroline=False)
-        yaxis = dict(range=[h - 0.5, -0.5], showticklabels=False, showgrid=False, zeroline=False,
+        ny, nx = _tiled(m[0], grid, per_row).shape
+        cell = _PLOT_PX / nx
+        marker = max(4, int(cell * 0.8))
+    else:
+        marker = max(5, min(22, 560 // max(S, 8)))
+    hm = dict(type="heatmap", z=z(start), colorscale=colorscale, zmin=0.0, zmax=1.0,
+              colorbar=dict(title=dict(text="weight"), thickness=14), hoverongaps=False,
+              hovertemplate=("%{z:.3f}<extra></extra>" if grid else
+                             "output %{y}, key %{x}: %{z:.3f}<extra></extra>"))
+    data = [hm, dict(type="scatter", x=tx, y=ty, mode="markers", name="true span", hoverinfo="skip",
+                     marker=dict(symbol="square-open", color=TRUTH_COLOR, size=marker,
+                                 line=dict(width=2)), showlegend=len(tx) > 0)]
+    if grid is not None:
+        xaxis = dict(range=[-0.5, nx - 0.5], showticklabels=False, showgrid=False, zeroline=False,
+                     title=dict(text=row_title))
+        yaxis = dict(range=[ny - 0.5, -0.5], showticklabels=False, showgrid=False, zeroline=False,
                      scaleanchor="x")
     else:
         kl = [_key_label(k) for k in keys]
@@ -110,17 +142,23 @@ def alignment_frames(maps, steps, keys: Sequence[str], rows: Sequence[Sequence[s
                      showgrid=False, zeroline=False)
         yaxis = dict(tickmode="array", tickvals=list(range(T)), ticktext=_rows_text(rows[start], T),
                      title=dict(text=row_title), range=[T - 0.5, -0.5], showgrid=False, zeroline=False)
-    tick_axis = "xaxis" if grid is not None else "yaxis"
+
+    def labels(k) -> dict:
+        if grid is not None:
+            return {"annotations": _panel_labels(_rows_text(rows[k], T), grid, per_row)}
+        return {"yaxis": {"ticktext": _rows_text(rows[k], T)}}
+
+    auto = (int(ny * cell) + 170) if grid is not None else max(300, min(620, 24 * T + 230))
     layout = dict(title=dict(text=escape_label(captions[start])), xaxis=xaxis, yaxis=yaxis,
-                  height=height or max(300, min(620, 24 * (6 if grid else T) + 230)),
+                  height=height or max(280, min(720, auto)),
+                  annotations=labels(start)["annotations"] if grid is not None else [],
                   margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="rgba(128,128,128,0.12)",
                   legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"),
                   dragmode=False)
     frames = []
     if K > 1:
         frames = [dict(name=str(k), data=[dict(type="heatmap", z=z(k))], traces=[0],
-                       layout={"title": {"text": escape_label(captions[k])},
-                               tick_axis: {"ticktext": _rows_text(rows[k], T)}})
+                       layout={"title": {"text": escape_label(captions[k])}, **labels(k)})
                   for k in range(K)]
         play = dict(label="▶ Play", method="animate",
                     args=[None, {"frame": {"duration": frame_ms, "redraw": True}, "fromcurrent": True,

@@ -130,10 +130,14 @@ def test_alignment_frames_one_frame_per_snapshot_and_the_slider_starts_where_ask
 def test_alignment_frames_tiles_grid_maps_and_rejects_bad_shapes():
     maps = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4) / 24      # K=2, T=3, S=2x2
     fig = F.alignment_frames(maps, [0, 9], list("abcd"), [["1", "2", "3"]] * 2, grid=(2, 2), start=1)
-    z = decode(json.loads(fig.to_json())["data"][0]["z"])
-    assert z.shape == (2, 3 * 3 - 1)
-    np.testing.assert_allclose(z[:, 3:5], maps[1, 1].reshape(2, 2))          # digit 1, columns 3-4
-    assert np.isnan(z[:, 2]).all()                                           # the gap
+    spec = json.loads(fig.to_json())
+    z = decode(spec["data"][0]["z"])
+    assert z.shape == (1 + 2, 3 * 3 - 1)                                     # a label row + 2x2 panels
+    np.testing.assert_allclose(z[1:, 3:5], maps[1, 1].reshape(2, 2))         # digit 1, columns 3-4
+    assert np.isnan(z[:, 2]).all() and np.isnan(z[0]).all()                  # the gaps
+    assert [a["text"] for a in spec["layout"]["annotations"]] == ["0: 1", "1: 2", "2: 3"]
+    five = F.alignment_frames(np.zeros((1, 5, 4)), [0], list("abcd"), [list("12345")], grid=(2, 2))
+    assert decode(json.loads(five.to_json())["data"][0]["z"]).shape == (2 * 3, 4 * 3 - 1)   # wraps
     with pytest.raises(ValueError, match="grid"):
         F.alignment_frames(maps, [0, 9], list("abcd"), [["1"] * 3] * 2, grid=(3, 2))
     with pytest.raises(ValueError, match="need 2 steps"):

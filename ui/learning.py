@@ -220,7 +220,7 @@ def _controls(loaded: Loaded, prefix: str) -> tuple[int, int]:
 
 def _written(output) -> str:
     """What a snapshot wrote, as text (an end token is not part of it)."""
-    return "".join(str(o) for o in output if str(o) not in ("</s>", "<s>", "<end>"))
+    return "".join(str(o) for o in output if str(o) not in ("</s>", "<s>", "<end>", "end"))
 
 
 def _rows(x: R.Lesson) -> list:
