@@ -56,6 +56,18 @@ def test_fields_group_the_rows_that_read_the_same_evidence():
     x = X.lesson()
     fs = R.fields(x)
     assert [(f.rows, f.label) for f in fs] == [((0, 1, 2, 3), "2021"), ((5, 6), "03"), ((8, 9), "03")]
+    # each year digit pointing at its own source digit (what training/translate.py records): one field
+    tr = x.truth.copy()
+    tr[:4] = False
+    for i in range(4):
+        tr[i, 8 + i] = True
+    per_digit = R.Lesson(**{**x.__dict__, "truth": tr})
+    assert [f.rows for f in R.fields(per_digit)] == [(0, 1, 2, 3), (5, 6), (8, 9)]
+    # on a grid, touching cells are not one field: each digit has its own
+    g = np.zeros((2, 4), dtype=bool)
+    g[0, 0] = g[1, 1] = True
+    grid = R.Lesson("g", "t", tuple("abcd"), ("1", "2"), g, np.zeros((1, 2, 4)), (("1", "2"),), grid=(2, 2))
+    assert [f.rows for f in R.fields(grid)] == [(0,), (1,)]
 
 
 def test_synthetic_replay_numbers_follow_from_its_construction(tmp_path):

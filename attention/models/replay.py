@@ -236,15 +236,26 @@ class Field:
 
 def fields(lesson: Lesson) -> list[Field]:
     """The :class:`Field` s of a lesson, in output order.  A row with no truth (a separator such
-    as "-", the end token) ends a field; so does a row whose span shares no key with the
-    previous row's."""
+    as "-", the end token) ends a field; so does a row whose span neither shares a key with the
+    previous row's nor (keys in a line, not a grid) touches it -- so the four year digits, each
+    pointing at its own source digit, stay one field."""
     tr = np.asarray(lesson.truth, dtype=bool)
+    line = lesson.grid is None
+
+    def joined(a: np.ndarray, b: np.ndarray) -> bool:
+        if (a & b).any():
+            return True
+        if not line:
+            return False
+        ia, ib = np.nonzero(a)[0], np.nonzero(b)[0]
+        return bool(min(abs(ia[-1] - ib[0]), abs(ib[-1] - ia[0])) <= 1)
+
     out: list[list[int]] = []
     for t in range(tr.shape[0]):
         if not tr[t].any():
             out.append([])
             continue
-        if out and out[-1] and (tr[out[-1][-1]] & tr[t]).any():
+        if out and out[-1] and joined(tr[out[-1][-1]], tr[t]):
             out[-1].append(t)
         else:
             out.append([t])
