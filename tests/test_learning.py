@@ -190,6 +190,15 @@ def test_sentences_and_the_text_alternative_carry_the_measured_numbers(tmp_path)
     assert line.startswith("Step 90 of 500") and "training loss 0.3" in line and "25%" in line
 
 
+def test_alignment_scores_for_a_model_card(tmp_path):
+    from ui import learning as Lr
+    X.write(tmp_path, "bahdanau")
+    got = Lr.alignment_scores("translate", ["bahdanau", "luong"], where=tmp_path)
+    assert list(got) == ["bahdanau"]                                    # no replay: left out
+    assert got["bahdanau"]["weight on the true span"] == pytest.approx(1.0, abs=2e-3)
+    assert got["bahdanau"]["peak in the span"] == 1.0
+
+
 # ----------------------------------------------------------------------------- the section
 SCRIPT = """
 import sys

@@ -110,6 +110,19 @@ def replays(task: str, variants, order: Optional[str] = None, where: Optional[Pa
     return out
 
 
+def alignment_scores(task: str, variants, order: Optional[str] = None,
+                     where: Optional[Path] = None) -> dict:
+    """``{variant: {"weight on the true span": x, "peak in the span": y}}`` of each final model
+    (the last snapshot of its replay, mean over the lesson inputs): the numbers a page's model
+    card (its accuracy table) can show beside accuracy; variants without a replay are left out."""
+    out = {}
+    for v, L in replays(task, list(variants), order, where).items():
+        if L is not None:
+            out[v] = {"weight on the true span": float(L.mean.share[-1]),
+                      "peak in the span": float(L.mean.peak[-1])}
+    return out
+
+
 # ----------------------------------------------------------------------------- measured sentences
 @dataclass(frozen=True)
 class Measured:
