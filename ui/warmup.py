@@ -15,10 +15,42 @@ import importlib
 import logging
 import threading
 import time
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Sequence
 
 log = logging.getLogger("attention_explorer.warmup")
+
+#: The thread the warm-up runs in (its name is what :class:`_NoScriptContextWarning` matches).
+THREAD_NAME = "warmup"
+#: Streamlit's logger that warns when Streamlit code runs in a thread with no ScriptRunContext.
+CONTEXT_LOGGER = "streamlit.runtime.scriptrunner_utils.script_run_context"
+
+
+class _NoScriptContextWarning(logging.Filter):
+    """Drops Streamlit's "Thread 'warmup': missing ScriptRunContext!" warning, and nothing else.
+
+    The warm-up calls ``st.cache_resource`` loaders (to fill the cache before the first visitor)
+    in a plain thread at server start, when no script runs and so no ScriptRunContext exists.
+    Each cached call asks for the context and Streamlit logs one warning when there is none:
+    12 of them at every start, and harmless (the cache is process-wide; no session state is
+    touched).  The filter sits on that one Streamlit logger, matches only this message from the
+    warm-up thread, and is removed when the warm-up ends."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == THREAD_NAME
+                    and str(record.msg).startswith("Thread '%s': missing ScriptRunContext"))
+
+
+@contextmanager
+def _quiet_missing_context():
+    """While the warm-up runs: Streamlit's missing-ScriptRunContext warning for this thread
+    dropped (:class:`_NoScriptContextWarning`); every other record passes."""
+    logger, flt = logging.getLogger(CONTEXT_LOGGER), _NoScriptContextWarning()
+    logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        logger.removeFilter(flt)
 
 #: What the last warm-up did: module -> seconds, plus "total" (for the benchmark and tests).
 DONE: dict[str, float] = {}
@@ -37,23 +69,24 @@ def warm(modules: Sequence[str], calls: Sequence[str] = ()) -> None:
     """Import ``modules`` and run ``calls`` (``"module:function"``, e.g. model loaders), timing
     each; never raises."""
     t0 = time.perf_counter()
-    for name in modules:
-        t = time.perf_counter()
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            log.warning("warm-up: %s", e)
-        except Exception:  # noqa: BLE001 - a warm-up must never take the server down
-            log.exception("warm-up: importing %s failed", name)
-        DONE[name] = time.perf_counter() - t
-    for call in calls:
-        t = time.perf_counter()
-        try:
-            module, _, attr = call.partition(":")
-            getattr(importlib.import_module(module), attr)()
-        except Exception:  # noqa: BLE001
-            log.exception("warm-up: %s failed", call)
-        DONE[call] = time.perf_counter() - t
+    with _quiet_missing_context():
+        for name in modules:
+            t = time.perf_counter()
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as e:
+                log.warning("warm-up: %s", e)
+            except Exception:  # noqa: BLE001 - a warm-up must never take the server down
+                log.exception("warm-up: importing %s failed", name)
+            DONE[name] = time.perf_counter() - t
+        for call in calls:
+            t = time.perf_counter()
+            try:
+                module, _, attr = call.partition(":")
+                getattr(importlib.import_module(module), attr)()
+            except Exception:  # noqa: BLE001
+                log.exception("warm-up: %s failed", call)
+            DONE[call] = time.perf_counter() - t
     # Streamlit runs a full gc.collect() after every script run (runner.postScriptGC): with torch
     # and every page loaded that walked ~280,000 long-lived objects, ~150 of the ~170 ms of CPU
     # per rerun, holding the GIL for every session.  Freezing what start-up loaded moves those
@@ -73,7 +106,7 @@ def lifespan(modules: Sequence[str], calls: Sequence[str] = ()):
     @asynccontextmanager
     async def _lifespan(_app):
         import asyncio
-        t = threading.Thread(target=warm, args=(modules, calls), name="warmup", daemon=True)
+        t = threading.Thread(target=warm, args=(modules, calls), name=THREAD_NAME, daemon=True)
         _THREAD.append(t)
         t.start()
         await asyncio.to_thread(t.join)
