@@ -59,7 +59,7 @@ def heatmap(weights: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str
         data.append(_click_overlay(w, qk if small else None))
     shapes = []
     if highlight_row is not None and 0 <= highlight_row < nq:
-        shapes.append(dict(type="rect", x0=-0.5, x1=nk - 0.5, y0=highlight_row - 0.5,
+        shapes.append(dict(type="rect", x0=-0.5, x1=nk - 0.5, y0=highlight_row - 0.5, name="highlight_row",
                            y1=highlight_row + 0.5, line=dict(color="#e8590c", width=2)))
     step_x = max(1, int(np.ceil(nk / 60)))
     step_y = max(1, int(np.ceil(nq / 60)))

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import figures
+from figures import describe
 from attention.image import FEATURE_NAMES
 from ui import charts, page, params as P, uploads
 
@@ -111,8 +112,14 @@ def query(pic: compute.Picture, b: dict, cfg: Settings, colorscale: str, opacity
     fig = page_figures.overlay(b["uri"], b["grid"], b["patch"], v.values, v.in_scope, index=v.index, argmax=v.argmax,
                     samples=v.samples, windowed=C.windowed(cfg), title=title, subtitle=subtitle,
                     colorscale=colorscale, opacity=opacity)
+    who = f"The query patch (row {v.index // gw}, column {v.index % gw})" if v.index >= 0 else "The mean query q̄"
+    top = describe.bars_summary(np.where(v.in_scope, v.values, np.nan),
+                                [f"row {r}, column {c}" for r in range(gh) for c in range(gw)],
+                                value_name="probability p" if cfg.normalization == "hard_sampled"
+                                else "weight α", items="patch")
     charts.plot(fig, key="overlay", name=f"image_attention_{pic.name}_{cfg.view}_{cfg.normalization}",
-                on_select=_on_click, selection_mode="points")
+                on_select=_on_click, selection_mode="points",
+                summary=f"{title} ({subtitle}). {who} attends over {top[0].lower()}{top[1:]}")
     charts.downloads(v.values.reshape(gh, gw), [f"row {r}" for r in range(gh)], [f"col {c}" for c in range(gw)],
                      f"image_attention_{cfg.view}", "dl_overlay",
                      meta={"view": f"{title} · {subtitle}", "cells": "attention weight α of patch (row, col)",
@@ -139,7 +146,9 @@ def matrix(pic: compute.Picture, b: dict, cfg: Settings, colorscale: str) -> Non
     charts.plot(figures.heatmap(D, labels, labels, title=title, colorscale=colorscale,
                                 zmax=float(D.max()) or 1.0, highlight_row=blk,
                                 x_title="key patches #j", y_title="query patches #i"),
-                key="matrix", name=f"patch_matrix_{pic.name}_{cfg.normalization}")
+                key="matrix", name=f"patch_matrix_{pic.name}_{cfg.normalization}",
+                summary=describe.matrix_summary(D, labels, labels, focus_row=blk, rows="query block",
+                                                cols="key block", value_name="mean weight", title=title))
     charts.downloads(D, labels, labels, "patch_matrix_block_means", "dl_matrix",
                      meta={"view": title, "rows": "query patches", "columns": "key patches",
                            "block": f, "numbering": f"i = row * {gw} + col"})

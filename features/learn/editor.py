@@ -52,11 +52,12 @@ def _cell(c, where: str) -> float:
 
 
 def matrix_editor(p: MatrixParam, row_labels: Sequence[str], col_labels: Sequence[str], *,
-                  disabled: bool = False) -> np.ndarray:
+                  disabled: bool = False, corner: str = "row") -> np.ndarray:
     """A ``st.data_editor`` over the matrix held in ``st.session_state[p.key]``; returns the matrix.
 
     A valid edit is stored back (so it reaches the share link); empty, non-numeric,
     infinite or too-large cells get a clear warning and the last good matrix is kept.
+    ``corner`` names the row-label column (a screen reader reads it; never an empty header).
     """
     s = st.session_state
     base = p.matrix(s[p.key])                                        # always valid
@@ -65,7 +66,7 @@ def matrix_editor(p: MatrixParam, row_labels: Sequence[str], col_labels: Sequenc
         # changed outside the editor (link, reset, resize): drop the editor's old edits
         s[f"_{p.key}_ver"] = s.get(f"_{p.key}_ver", 0) + 1
     ver = s.setdefault(f"_{p.key}_ver", 0)
-    df = pd.DataFrame(base, index=list(row_labels), columns=list(col_labels))
+    df = pd.DataFrame(base, index=pd.Index(list(row_labels), name=corner), columns=list(col_labels))
     cfg = {c: st.column_config.NumberColumn(c, min_value=-MAX_ABS, max_value=MAX_ABS, format="%g")
            for c in col_labels}
     edited = st.data_editor(df, key=f"{p.key}_edit{ver}", num_rows="fixed", disabled=disabled,
@@ -90,13 +91,14 @@ def reset(*params: MatrixParam) -> None:
 
 
 def show_matrix(m, row_labels, col_labels, *, name: str, key: str, caption: str = "",
-                fmt: str = "%.4f", meta: Optional[dict] = None) -> None:
-    """A matrix as a table (full precision underneath, ``fmt`` on screen) + CSV/JSON downloads."""
+                fmt: str = "%.4f", meta: Optional[dict] = None, corner: str = "row") -> None:
+    """A matrix as a table (full precision underneath, ``fmt`` on screen) + CSV/JSON downloads;
+    ``corner`` names the row-label column."""
     arr = np.asarray(m)
-    df = pd.DataFrame(arr, index=list(row_labels), columns=list(col_labels))
+    df = pd.DataFrame(arr, index=pd.Index(list(row_labels), name=corner), columns=list(col_labels))
     cfg = None if arr.dtype == bool else {c: st.column_config.NumberColumn(c, format=fmt)
                                           for c in col_labels}
     st.dataframe(df, key=key, column_config=cfg, width="content")
     if caption:
         st.caption(caption)
-    charts.downloads(arr.astype(float), row_labels, col_labels, name, key, meta=meta)
+    charts.downloads(arr.astype(float), row_labels, col_labels, name, key, meta=meta, table=False)

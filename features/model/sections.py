@@ -11,6 +11,7 @@ import streamlit as st
 
 import figures
 from attention import explore as X
+from figures import describe
 from ui import charts, page, params as P
 from ui.vocab import NORMALIZATION_LATEX, OUTPUT_LATEX, SCORE_LATEX
 
@@ -25,6 +26,20 @@ HEAD_LABELS = [f"head {h + 1}" for h in range(N_HEADS)]
 
 
 # ------------------------------------------------------------------ all 72 heads
+def _grid_summary(S: dict, n: int) -> str:
+    """The 72-head grid in words: the heads at the extremes of the statistics its hover shows
+    (``S[stat]``: ``(L, H)``); the sliders under "One head, large" open any head."""
+    def at(a, pick) -> str:
+        l, h = np.unravel_index(pick(a), a.shape)
+        return f"layer {l + 1}, head {h + 1}"
+    e, d, sp = S["entropy"], S["mean_distance"], S["special_share"]
+    return (f"All {L_LAYERS * N_HEADS} heads ({L_LAYERS} layers × {N_HEADS} heads) on {n} tokens. "
+            f"Most focused (lowest entropy): {at(e, np.argmin)}, {e.min():.2f} nats; most spread "
+            f"out: {at(e, np.argmax)}, {e.max():.2f} nats. Longest reach: {at(d, np.argmax)}, mean "
+            f"distance {d.max():.1f} tokens. Most weight on [CLS]/[SEP]: {at(sp, np.argmax)}, "
+            f"{sp.max():.2f}. Open any head with the Layer and Head sliders below.")
+
+
 def render_model(ctx: Ctx) -> None:
     s = st.session_state
     thumbs, (bq, bk) = compute.overview(ctx.text, ctx.pair, ctx.hide, ctx.topk, ctx.block)
@@ -38,7 +53,8 @@ def render_model(ctx: Ctx) -> None:
                        for h in range(N_HEADS)] for l in range(L_LAYERS)], dtype=object)
     fig = page_figures.model_grid(thumbs, colorscale=ctx.colorscale, selected=(s.layer - 1, s.head - 1),
                         hover=hover, title=f"All 72 heads · {ctx.n} tokens", zmax=float(s.zmax))
-    pt = charts.clicked(charts.plot(fig, key="grid", name="model_view_all_heads", select=True))
+    pt = charts.clicked(charts.plot(fig, key="grid", name="model_view_all_heads", select=True,
+                                    summary=_grid_summary(S, ctx.n)))
     if pt is not None:
         cell = page_figures.grid_cell(pt.get("x", -1), pt.get("y", -1), L_LAYERS, N_HEADS)
         if cell is not None:
@@ -56,7 +72,7 @@ def render_model(ctx: Ctx) -> None:
                      "model_view_thumbnails", "dl_grid",
                      meta={"blocks": [bq, bk], "value": "max weight in block, rounded to 0.01",
                            "filters": ctx.filters()})
-    st.subheader("One head, large")
+    st.header("One head, large")
     l, h = layer_head()
     r = compute.layer_attention(ctx.enc, l)
     ctx.heatmap(r.weights[h].numpy(), "head_map", f"attention_layer{l + 1}_head{h + 1}",
@@ -80,6 +96,23 @@ def _head_controls(ctx: Ctx) -> None:
     widget("isolate_side", b, radio=True)
 
 
+def _lines_summary(sub: np.ndarray, heads: list, threshold: float, ctx: Ctx, l: int) -> str:
+    """The head lines in words: how many lines each shown head draws (weights ``sub (H, r, c)``
+    at or above ``threshold``) and the strongest line of each."""
+    parts = []
+    for h in heads:
+        w = sub[h]
+        k = int((w >= threshold).sum())
+        if k:
+            i, j = np.unravel_index(int(np.argmax(w)), w.shape)
+            parts.append(f"head {h + 1}: {k} line{'s' if k != 1 else ''}, strongest “{ctx.row_labels[i]}” → "
+                         f"“{ctx.col_labels[j]}” {w[i, j]:.2f}")
+        else:
+            parts.append(f"head {h + 1}: no line")
+    return (f"Layer {l + 1}, lines for every weight α ≥ {threshold:g} from a query (left) to a key "
+            f"(right). " + "; ".join(parts) + ".") if heads else f"Layer {l + 1}: no head selected."
+
+
 def render_head(ctx: Ctx) -> None:
     s = st.session_state
     _head_controls(ctx)
@@ -98,7 +131,8 @@ def render_head(ctx: Ctx) -> None:
     heads = [h - 1 for h in sorted(s.heads)]
     fig = page_figures.head_lines(sub, ctx.row_labels, ctx.col_labels, heads=heads, threshold=s.threshold, isolate=iso,
                         title=f"layer {l + 1} · {len(heads)} of 12 heads · lines for α ≥ {s.threshold:g}")
-    pt = charts.clicked(charts.plot(fig, key="headview", name=f"head_view_layer{l + 1}", select=True))
+    pt = charts.clicked(charts.plot(fig, key="headview", name=f"head_view_layer{l + 1}", select=True,
+                                    summary=_lines_summary(sub, heads, s.threshold, ctx, l)))
     if pt is not None and pt.get("x") in (0, 1) and pt.get("y") is not None:
         side, pos = ("q", ctx.rows) if pt["x"] == 0 else ("k", ctx.cols)
         y = int(round(float(pt["y"])))
@@ -169,8 +203,12 @@ def _neuron_steps(ctx: Ctx, N: dict, heat_row: np.ndarray, out: np.ndarray, l: i
                  column_config={c: st.column_config.NumberColumn(format="%.5f") for c in tab.columns[1:]})
     charts.downloads(tab.iloc[:, 1:].to_numpy(), ctx.labels, list(tab.columns[1:]), f"neuron_steps_q{i}",
                      "dl_steps", meta={"layer": l + 1, "head": h + 1, "query": i})
-    charts.plot(page_figures.neuron_products(N["qk"], ctx.labels, title=f"q_{i} ∘ k_j: each row sums to q·k_j (column 2 above)"),
-                key="neuron_qk", name=f"q_times_k_layer{l + 1}_head{h + 1}_q{i}")
+    title = f"q_{i} ∘ k_j: each row sums to q·k_j (column 2 above)"
+    charts.plot(page_figures.neuron_products(N["qk"], ctx.labels, title=title),
+                key="neuron_qk", name=f"q_times_k_layer{l + 1}_head{h + 1}_q{i}",
+                summary=describe.matrix_summary(N["qk"], ctx.labels, [f"dim {d}" for d in range(D_HEAD)],
+                                                rows="key", cols="dimension", value_name="q·k term",
+                                                title=title))
     charts.downloads(N["qk"], ctx.labels, [f"dim {d}" for d in range(D_HEAD)], f"q_times_k_q{i}", "dl_qk")
     _neuron_vectors(ctx, N, i)
 

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 import figures
+from figures import describe
 from attention.masks import windowed as is_windowed
 from ui import charts, examples, page, params as P
 from ui.vocab import NORMALIZATION_LATEX, OUTPUT_LATEX, SCOPE_LATEX, SCORE_LATEX, row_sum_note
@@ -53,9 +54,13 @@ def chart(r, labels, tokens, title: str, colorscale: str) -> None:
     s = st.session_state
     if s.form == "self":
         w = r.weights[0].numpy()
+        mask = r.mask.expand_as(r.weights)[0].numpy()
         ev = charts.plot(figures.heatmap(w, labels, labels, title=title, colorscale=colorscale,
-                                         clickable=True, highlight_row=s.row, scope_mask=r.mask.numpy()),
-                         key="heatmap", name=f"attention_{s.source}_{s.normalization}_{s.scope}", select=True)
+                                         clickable=True, highlight_row=s.row, scope_mask=mask),
+                         key="heatmap", name=f"attention_{s.source}_{s.normalization}_{s.scope}", select=True,
+                         summary=describe.matrix_summary(np.where(mask, w, np.nan), labels, labels,
+                                                         focus_row=s.row, rows="query", cols="key",
+                                                         value_name="weight", title=title))
         pt = charts.clicked(ev)
         if pt is not None and 0 <= int(pt.get("y", -1)) < len(tokens):
             P.request(row=int(pt["y"]))
@@ -96,5 +101,4 @@ def numbers(r, labels, tokens) -> None:
     tab = compute.row_table(r, 0 if s.form == "pooling" else s.row, labels)
     st.markdown(f"**Query {page.inline_code(tokens[s.row])} (#{s.row})**: "
                 f"sum of weights = {np.sum(tab['weight α']):.4f}")
-    with st.container(height=300 if n > 8 else "content"):
-        st.markdown(charts.number_table(tab))
+    charts.table(tab, key="row_table")
