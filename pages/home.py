@@ -20,6 +20,6 @@ with right:
         "page states.")
     view.lessons()
 
-st.subheader("All pages")
+st.header("All pages")
 page.page_links(presets.pages())
 P.publish("home", [])

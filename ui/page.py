@@ -27,6 +27,31 @@ PREFS = [
 ]
 
 _BIG_CSS = "<style>html { font-size: 21px; }</style>"
+# Accessibility (issue 25, checked with axe-core in tests/e2e/test_e2e_a11y.py):
+# - a disabled widget's label is drawn by Streamlit at 40 % of the text colour (2.3:1 on white,
+#   3.4:1 in the dark theme): students still need to read what the control is, so it gets the
+#   text colour at 72 % (7:1 light, 9:1 dark) -- still visibly lighter than an active label;
+# - a chart's tick labels (the tokens), axis and colour-bar titles and legend are drawn by
+#   Streamlit's Plotly theme in #808495 on white (3.8:1; axe does not see SVG text): they take
+#   the theme's text colour instead (cell numbers, hover labels and markers keep theirs);
+# - keyboard focus is always visible: a 2 px outline in the text colour around every focused
+#   control (Streamlit's own: a light grey background on a radio option, nothing on a slider thumb).
+_PLOT_TEXT = ", ".join(f".js-plotly-plot {c}" for c in (
+    ".xtick text", ".ytick text", ".xtitle", ".ytitle", ".cbaxis text", ".cbtitle text", ".legendtext"))
+_A11Y_CSS = ("<style>[data-testid='stWidgetLabel'][disabled], [data-testid='stWidgetLabel'][disabled] p "
+             "{ color: inherit; } [data-testid='stWidgetLabel'][disabled] { opacity: 0.72; } "
+             f"{_PLOT_TEXT} {{ fill: currentColor !important; }} "
+             ":focus-visible { outline: 2px solid currentColor !important; outline-offset: 2px; } "
+             # inputs are drawn by their container (radios, sliders and switches hide the native
+             # input): the ring goes on what is seen -- react-aria marks it data-focus-visible
+             "input:focus-visible, textarea:focus-visible { outline: none !important; } "
+             "[data-focus-visible='true'], [data-testid='stTextAreaRootElement']:focus-within, "
+             "[data-baseweb='select'] > div:focus-within, [data-baseweb='input']:focus-within "
+             "{ outline: 2px solid currentColor; outline-offset: 2px; } "
+             # a displayed formula is a scrolling box that a sub-pixel overflow (2 px) makes
+             # scrollable without being focusable (axe: scrollable-region-focusable): it never
+             # scrolls, it shows all of itself
+             "[data-testid='stMarkdownContainer'] .katex-display { overflow: visible !important; }</style>")
 # Less empty space above the title, so the first chart fits on a 720-px projector screen.
 _COMPACT_CSS = ("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; padding-bottom: 2rem; } "
                 "[data-testid='stMainBlockContainer'] h1 { padding-top: 0; padding-bottom: 0.2rem; "
@@ -64,7 +89,7 @@ def setup(page: str, title: Optional[str] = None, caption: Optional[str] = None)
         P.widget(PREFS[1])
         st.caption("Light or dark theme: ⋮ menu → Settings.")
     prefs = Prefs(colorscale=st.session_state["colorscale"], large=bool(st.session_state["large_text"]))
-    st.html(_BIG_CSS + _COMPACT_CSS if prefs.large else _COMPACT_CSS)
+    st.html(_A11Y_CSS + (_BIG_CSS + _COMPACT_CSS if prefs.large else _COMPACT_CSS))
     st.session_state["_prefs"] = prefs
     st.title(title)
     if caption:

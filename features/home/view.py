@@ -33,7 +33,7 @@ def picture(colorscale: str) -> None:
 
 
 def lessons() -> None:
-    st.subheader("Start with a lesson")
+    st.header("Start with a lesson")
     cols = st.columns(2)
     for i, (title, page_file, blurb, query) in enumerate(LESSONS):
         with cols[i % 2].container(border=True):

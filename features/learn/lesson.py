@@ -59,7 +59,7 @@ def formulas() -> None:
 def circulated() -> None:
     """The version that circulates, run for real: NumPy's own error, and why."""
     st.markdown("Three tokens with two features, X = [[1, 0], [0, 1], [1, 1]], and W_a = I.")
-    st.subheader("The version that circulates — and fails")
+    st.header("The version that circulates — and fails")
     run = run_circulated(TINY_X, TINY_WA)
     st.code(SOFTMAX_CODE + "\n\n" + CIRCULATED_CODE
             + "\n\nX = np.array([[1., 0.], [0., 1.], [1., 1.]])\nW_a = np.eye(2)\n"
@@ -84,7 +84,7 @@ def circulated() -> None:
 
 def working_form() -> None:
     """The working form on the tiny example, every number derived."""
-    st.subheader("The working form: self-attention")
+    st.header("The working form: self-attention")
     sc, wt, out = self_attention_numpy(TINY_X, TINY_WA)
     st.code(WORKING_CODE + "\n\nscores, weights, output = self_attention_numpy(X, W_a)", language="python")
     quiz("q_most", "which token gets the most weight from token 3 (x3 = [1, 1])?",

@@ -47,14 +47,15 @@ def matrices_row() -> tuple[np.ndarray, np.ndarray]:
                    width="stretch") as pop:
         if pop.open:
             X, W_a = _editors(n, d, unused)          # an edit made in this run is in X, W_a
-    a.markdown("**X** (one row per token)  \n" + _table(X, names("x", n), names("f", d)))
-    b.markdown(f"**W_a**{unused}  \n" + _table(W_a, names("f", d), names("f", d)))
+    a.markdown("**X** (one row per token)  \n" + _table(X, "token", names("x", n), names("f", d)))
+    b.markdown(f"**W_a**{unused}  \n" + _table(W_a, "feature", names("f", d), names("f", d)))
     return X, W_a
 
 
-def _table(m: np.ndarray, rows, cols) -> str:
-    """A small matrix as a Markdown table, entries as in the share link (``%.10g``)."""
-    return charts.number_table({"": rows, **{c: [f"{v:.10g}" for v in m[:, j]] for j, c in enumerate(cols)}})
+def _table(m: np.ndarray, corner: str, rows, cols) -> str:
+    """A small matrix as a Markdown table, entries as in the share link (``%.10g``); ``corner``
+    names the row-label column (a header cell a screen reader can read, never empty)."""
+    return charts.number_table({corner: rows, **{c: [f"{v:.10g}" for v in m[:, j]] for j, c in enumerate(cols)}})
 
 
 def _editors(n: int, d: int, unused: str) -> tuple[np.ndarray, np.ndarray]:
@@ -66,9 +67,9 @@ def _editors(n: int, d: int, unused: str) -> tuple[np.ndarray, np.ndarray]:
     st.button("Reset to the tiny example", key="reset", icon=":material/restart_alt:",
               on_click=reset, args=(BY["X"], BY["W_a"]), width="stretch")
     st.markdown("**X** (one row per token)")
-    X = matrix_editor(BY["X"], names("x", n), names("f", d))
+    X = matrix_editor(BY["X"], names("x", n), names("f", d), corner="token")
     st.markdown(f"**W_a**{unused}")
-    W_a = matrix_editor(BY["W_a"], names("f", d), names("f", d), disabled=s.score == "dot")
+    W_a = matrix_editor(BY["W_a"], names("f", d), names("f", d), disabled=s.score == "dot", corner="feature")
     return X, W_a
 
 
@@ -108,16 +109,16 @@ def step_tables(r: Steps) -> None:
     toks, feats = names("x", r.X.shape[0]), names("f", r.X.shape[1])
     c1, c2 = st.columns(2)
     with c1:
-        show_matrix(r.scores, toks, toks, name="scores", key="m_scores",
+        show_matrix(r.scores, toks, toks, name="scores", key="m_scores", corner="query",
                     caption="1. Scores E: row i = query xᵢ, column j = key xⱼ.")
     with c2:
-        show_matrix(r.mask, toks, toks, name="mask", key="m_mask",
+        show_matrix(r.mask, toks, toks, name="mask", key="m_mask", corner="query",
                     caption="2. Mask: ticked = j is in S(i), xᵢ may attend to xⱼ.")
     with c1:
-        show_matrix(r.weights, toks, toks, name="weights", key="m_weights",
+        show_matrix(r.weights, toks, toks, name="weights", key="m_weights", corner="query",
                     caption="3. Weights A: each row sums to 1 over its scope.")
     with c2:
-        show_matrix(r.output, toks, feats, name="output", key="m_output",
+        show_matrix(r.output, toks, feats, name="output", key="m_output", corner="token",
                     caption="4. Output C = A·X: row i = Σⱼ αᵢⱼ xⱼ.")
 
 
