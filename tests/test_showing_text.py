@@ -3,7 +3,8 @@
 A browser can send text the server never receives: a pasted lone surrogate makes Streamlit's
 websocket drop the whole message before any app code runs.  The box then shows the new text
 while the result belongs to the old one, so each page states the text it computed from
-("Showing the sentence: `...`").  In a real browser: tests/e2e/test_e2e_showing_text.py.
+("Showing the sentence: `...`"; Translate: "The model reads <locale> then `...`", the date as
+the model reads it, lower-cased).  In a real browser: tests/e2e/test_e2e_showing_text.py.
 """
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from pagespecs import declared_params  # noqa: E402 - the pages' PARAMS read with ast, nothing run
 
+#: how a page's line naming its input starts
+NAMING = ("Showing the ", "The model reads ")
 SENTENCE = "Bees dance to tell the hive where flowers are."
 #: page -> (link that sets every text box, the texts the page must say it shows)
 CASES = {
@@ -41,7 +44,10 @@ def text_pages() -> list[str]:
 
 
 def test_every_page_with_a_text_box_is_checked_here():
-    assert sorted(text_pages()) == sorted(CASES), "add the new text page to CASES"
+    new = sorted(set(text_pages()) - set(CASES))
+    assert not new, (f"{new} declare(s) a text box: make the page say which text its result is for "
+                     "(ui.page.showing) and add it to CASES here")
+    assert set(CASES) <= set(text_pages())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -52,6 +58,6 @@ def test_the_page_says_which_text_its_result_is_for(name):
         at.query_params[k] = v
     at.run()
     assert not at.exception, at.exception
-    captions = [c.value for c in at.caption if c.value.startswith("Showing the ")]
+    captions = [c.value.lower() for c in at.caption if c.value.startswith(NAMING)]
     for text in texts:
-        assert any(text in c for c in captions), (name, text, captions)
+        assert any(text.lower() in c for c in captions), (name, text, captions)
