@@ -30,7 +30,7 @@ RULES = {
     "training": (CORE_3RD | {"babel", "num2words", "sklearn", "tqdm", "scipy"}, {"attention", "training"}),
     "ui": ({"streamlit", "numpy", "torch", "pandas", "PIL", "plotly"}, {"attention", "figures", "ui"}),
     # the app never imports training/ at run time: a page's runtime lives with its model
-    "features": (CORE_3RD | {"streamlit", "pandas", "plotly", "streamlit_drawable_canvas"},
+    "features": (CORE_3RD | {"streamlit", "pandas", "plotly", "streamlit_drawable_canvas", "soundfile"},
                  {"attention", "figures", "ui", "features"}),
 }
 #: The one exception to "the app never imports training/": a page's live-training module

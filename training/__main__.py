@@ -14,6 +14,7 @@ import sys
 TASKS = {
     "translate": "training.translate",   # date-format translation, one model per attention type
     "caption": "training.caption",       # digit-string captioning (Show, Attend and Tell)
+    "listen": "training.listen",         # spoken digit strings (Listen, Attend and Spell)
 }
 
 
