@@ -5,10 +5,20 @@
 read-only copy per key (numpy arrays are frozen with ``writeable=False``, so a page cannot
 mutate what another session sees), evicts least-recently-used entries once the total passes
 ``max_bytes``, and computes a key once even when a class of 30 asks for it at the same moment.
+
+**One budget for all of them** (issue 26 #6).  Each cache has its own ``max_bytes``, and
+together they share one process-wide :data:`SHARED` budget (``AE_CACHE_MB``, default 160 MB):
+once the caches hold more than that between them, the least recently used entry of *any* cache
+goes.  Measured (``python benchmarks/memory.py --classes 3``): the per-cache budgets added up to
+338 MB, and a server that had served a few classes kept them filled on top of its ~420 MB after
+the warm-up -- past the 700 MB class target.  With the shared budget the caches can never hold
+more than 160 MB together, whichever pages the classes used.
 """
 from __future__ import annotations
 
 import functools
+import itertools
+import os
 import threading
 from collections import OrderedDict
 from typing import Any, Callable
@@ -44,14 +54,45 @@ def freeze(value: Any) -> Any:
     return value
 
 
-class BytesLRU:
-    """LRU mapping bounded by the total :func:`nbytes` of its values (thread-safe)."""
+class Budget:
+    """A byte budget shared by several :class:`BytesLRU` caches: their entries together stay
+    within ``max_bytes``; over it, the least recently used entry among all of them is evicted.
+    One lock for its caches (only bookkeeping runs under it; computations run outside)."""
 
-    def __init__(self, name: str, max_bytes: int):
+    def __init__(self, max_bytes: int):
+        self.max_bytes = int(max_bytes)
+        self.total = 0
+        self.lock = threading.Lock()
+        self.members: list["BytesLRU"] = []
+        self._tick = itertools.count()
+
+    def stamp(self) -> int:
+        return next(self._tick)
+
+    def _shrink(self) -> None:
+        """Evict least-recently-used entries across the members until within budget (lock held)."""
+        while self.total > self.max_bytes:
+            victim = min((c for c in self.members if c._data),
+                         key=lambda c: c._stamps[next(iter(c._data))])
+            victim._evict_oldest()
+
+
+#: The one budget of every cache made with :func:`bounded` (the app's caches).
+SHARED = Budget(int(os.environ.get("AE_CACHE_MB", "160")) * 2**20)
+
+
+class BytesLRU:
+    """LRU mapping bounded by the total :func:`nbytes` of its values (thread-safe), and by the
+    :class:`Budget` it shares with other caches (its own one if none is given)."""
+
+    def __init__(self, name: str, max_bytes: int, budget: Budget | None = None):
         self.name, self.max_bytes = name, int(max_bytes)
+        self.budget = budget if budget is not None else Budget(max_bytes)
+        self.budget.members.append(self)
         self._data: OrderedDict = OrderedDict()
         self._sizes: dict = {}
-        self._lock = threading.Lock()
+        self._stamps: dict = {}
+        self._lock = self.budget.lock
         self._inflight: dict = {}
         self.total = 0
 
@@ -60,6 +101,7 @@ class BytesLRU:
             with self._lock:
                 if key in self._data:
                     self._data.move_to_end(key)
+                    self._stamps[key] = self.budget.stamp()
                     return self._data[key]
                 event = self._inflight.get(key)
                 if event is None:
@@ -82,19 +124,31 @@ class BytesLRU:
     def _put(self, key, value) -> None:
         size = nbytes(value)
         with self._lock:
-            if size > self.max_bytes:
+            if size > min(self.max_bytes, self.budget.max_bytes) or key in self._data:
                 return                       # larger than the whole budget: not kept
             self._data[key] = value
             self._sizes[key] = size
+            self._stamps[key] = self.budget.stamp()
             self.total += size
+            self.budget.total += size
             while self.total > self.max_bytes:
-                old, _ = self._data.popitem(last=False)
-                self.total -= self._sizes.pop(old)
+                self._evict_oldest()
+            self.budget._shrink()
+
+    def _evict_oldest(self) -> None:
+        """Drop this cache's least recently used entry (lock held)."""
+        old, _ = self._data.popitem(last=False)
+        size = self._sizes.pop(old)
+        self._stamps.pop(old)
+        self.total -= size
+        self.budget.total -= size
 
     def clear(self) -> None:
         with self._lock:
+            self.budget.total -= self.total
             self._data.clear()
             self._sizes.clear()
+            self._stamps.clear()
             self.total = 0
 
     def __len__(self) -> int:
@@ -102,9 +156,10 @@ class BytesLRU:
 
 
 def bounded(name: str, max_bytes: int):
-    """Decorator: cache ``fn(*args)`` (hashable positional/keyword args) in a :class:`BytesLRU`."""
+    """Decorator: cache ``fn(*args)`` (hashable positional/keyword args) in a :class:`BytesLRU`
+    of at most ``max_bytes``, within the process-wide :data:`SHARED` budget."""
     def wrap(fn):
-        cache = _ALL.setdefault(name, BytesLRU(name, max_bytes))
+        cache = _ALL.get(name) or _ALL.setdefault(name, BytesLRU(name, max_bytes, SHARED))
 
         @functools.wraps(fn)
         def inner(*args, **kwargs):
