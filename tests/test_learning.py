@@ -311,3 +311,16 @@ def test_shipped_replays_are_small_and_their_first_snapshot_differs_from_the_las
         assert x.maps.shape[0] == len(r.steps) and x.truth.shape[1] == x.maps.shape[2]
         assert R.change(x.maps[0], x.maps[-1]) >= 0.2, (stem.name, x.name)
 
+
+def test_translate_page_opens_how_it_learned_from_its_share_link():
+    """The Home lesson's link: Translate with ``learn=1`` opens the section (a map when replays are
+    shipped, the clear message otherwise); "Train a small model now" stays closed (no job)."""
+    from plotly_utils import run_page
+    at = run_page(ROOT / "pages" / "translate.py", learn="1", learn_step="40")
+    assert at.session_state["learn"] is True
+    maps = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-learn_map")]
+    infos = " ".join(i.value for i in at.info)
+    assert maps or "No training replays are here" in infos or "No replay for" in infos
+    assert not [b for b in at.button if b.key == "live_start"]
+    closed = run_page(ROOT / "pages" / "translate.py")
+    assert not [c for c in closed.get("plotly_chart") if c.proto.id.endswith("-learn_map")]

@@ -25,6 +25,11 @@ LESSONS = [
      "A model trained with local-m attention reads “3. März 2021” near the diagonal and never reaches "
      "the year at the end: the output is wrong. Compare it with Bahdanau's global attention.",
      {"text": "3. März 2021", "variant": "local_m", "compare": "bahdanau"}),
+    ("Watch attention learn to align", "pages/translate.py",
+     "Replay how each translation model's attention formed while it trained: press ▶ Play and watch "
+     "the year's rows find the end of “3. März 2021”, measured against where the year really is. "
+     "Then train a small model yourself, live, in under a minute.",
+     {"text": "3. März 2021", "variant": "bahdanau", "learn": "1"}),
     ("Reading handwriting: where the model looks", "pages/digits.py",
      "Each digit the captioning model emits comes with the cells it attended to. Switch to Hard to "
      "see its sampled glimpses, to Local for its moving window; or draw your own digits.",
