@@ -507,8 +507,13 @@ def work(variant: str, lesson: str, seconds: float, every: float, seed: int = SE
     step, pending, points = 0, [], []
     last = time.time()
 
+    shown = [-1]                       # the step of the last snapshot
+
     def snapshot(final: bool = False):
         nonlocal pending, points, last
+        if final and shown[0] == step:
+            return                         # the last one is already this step's
+        shown[0] = step
         model.eval()
         w, out, _ = _decode(model, lesson)
         share, peak = score(w, tr)
