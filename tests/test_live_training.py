@@ -171,14 +171,15 @@ def test_limit_is_at_most_a_minute():
 
 
 def test_the_real_child_trains_the_date_model_and_reports_its_attention():
-    """The real thing, 8 s: a fresh model of the shipped architecture, the lesson's truth, and
-    maps over the lesson input's keys (nothing written to disk: the child gets no path)."""
-    r = L.Runner(limit=8.0, every=1.0, nice=0)
+    """The real thing, 15 s (starting torch in a child takes 2-9 s on a busy 2-core machine): a
+    fresh model of the shipped architecture, the lesson's truth, and maps over the lesson input's
+    keys (nothing written to disk: the child gets no path)."""
+    r = L.Runner(limit=15.0, every=1.0, nice=0)
     try:
         job = r.submit("bahdanau", "3. März 2021")
         s = wait_for(r, job, lambda s: not s.active, timeout=30)
         assert s.state == "done", s.message
-        assert s.seconds <= 8.5
+        assert s.seconds <= 15.5
         assert s.snapshots, "no progress was reported"
         S = len(s.keys)
         assert S >= len("3. März 2021") and s.truth.shape == (11, S)
