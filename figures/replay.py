@@ -171,7 +171,9 @@ def alignment_frames(maps, steps, keys: Sequence[str], rows: Sequence[Sequence[s
         every = max(1, int(np.ceil(K / 12)))
         layout["sliders"] = [dict(
             active=start, x=0.22, len=0.78, y=-0.12 if grid else -0.2, yanchor="top", pad=dict(t=8),
-            currentvalue=dict(prefix="training step ", font=dict(size=13), xanchor="right"),
+            # the title names the step shown; a slider's current value would show the tick label,
+            # which is blank for most steps (labels thinned so they do not overlap)
+            currentvalue=dict(visible=False),
             steps=[dict(method="animate", label=str(s) if (k % every == 0 or k == K - 1) else "",
                         args=[[str(k)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                          "transition": {"duration": 0}}])
