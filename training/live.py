@@ -71,8 +71,10 @@ ACTIVE = ("queued", "starting", "running")
 
 
 def truth(lesson: str, keys: int) -> np.ndarray:
-    """``(11, keys)`` bool: row t = the source positions holding the field output t writes
-    (the text's characters are the LAST ``len(text)`` positions: a model may put a tag first)."""
+    """``(11, keys)`` bool: row t = the source positions holding what output t writes: year digit
+    t <- the t-th digit of the year, a month or day digit <- the whole month or day field (as the
+    replays of ``training/translate.py`` mark it).  The text's characters are the LAST
+    ``len(text)`` positions: a model may put a tag first."""
     if lesson not in LESSONS:
         raise ValueError(f"lesson must be one of {', '.join(map(repr, LESSONS))}; got {lesson!r}")
     _target, spans = LESSONS[lesson]
@@ -81,7 +83,9 @@ def truth(lesson: str, keys: int) -> np.ndarray:
         raise ValueError(f"{keys} keys cannot hold the {len(lesson)} characters of {lesson!r}")
     tr = np.zeros((len(ROW_FIELDS), keys), dtype=bool)
     for t, f in enumerate(ROW_FIELDS):
-        if f is not None:
+        if f == "year" and spans[f][1] - spans[f][0] == 4:
+            tr[t, off + spans[f][0] + t] = True        # year digit t <- the t-th digit of the year
+        elif f is not None:
             a, b = spans[f]
             tr[t, off + a: off + b] = True
     return tr
