@@ -17,6 +17,9 @@ pytestmark = pytest.mark.e2e
 
 RECORD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:[.,]\d+)? "
                     r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) (\S+): (.*)$")
+#: The lines a traceback goes on with (under a record or a bare message): indented frames, the
+#: "Traceback"/"During handling" headers, the exception line (``pkg.SomeError: message``).
+CONTINUATION = re.compile(r"^(\s|Traceback \(|During handling of|The above exception|[A-Za-z_][\w.]*(: |$))")
 #: Streamlit's start-up banner (plain print, not logging).
 BANNER = re.compile(r"^\s*(You can now view your Streamlit app in your browser\.|(Local |Network )?URL: \S+)\s*$")
 
@@ -54,7 +57,7 @@ def problems(log: str) -> list[str]:
             continue
         if not line.strip() or BANNER.match(line) or block == "allowed":
             continue
-        if block == "bad":
+        if block == "bad" and CONTINUATION.match(line):
             more += 1
             continue
         close()
@@ -76,6 +79,9 @@ def test_problems_reads_levels_tracebacks_and_bare_lines():
     bare = start + ("2026-12-05 09:05:15.000 INFO streamlit.y: fine\n"
                     "warm-up: ui.models:warm_trained failed\nTraceback (most recent call last):\n  File x\n")
     assert problems(bare) == ["11: (no level) warm-up: ui.models:warm_trained failed (+2 more lines)"]
+    two = bare + "RuntimeError: boom\nerror while trying to read the digits\nTraceback (most recent call last):\n"
+    assert problems(two) == ["11: (no level) warm-up: ui.models:warm_trained failed (+3 more lines)",
+                             "15: (no level) error while trying to read the digits (+1 more lines)"]
 
 
 @pytest.fixture(scope="session")
