@@ -73,7 +73,7 @@ def picture() -> tuple[Shown, Optional[str]]:
     if s.source == "test":
         P.widget(BY["test_image"])
         got = _test_shown(s.test_image)
-        st.image(np.clip(1.0 - got.image, 0, 1), clamp=True, width=330)
+        st.image(np.clip(1.0 - got.image, 0, 1), clamp=True, width=330, alt=f"{got.label}: handwritten digits")
         s[LAST] = got
         return got, None
     if s.source == "draw":
@@ -113,13 +113,13 @@ def strip(shown: Shown) -> None:
     """What the model sees: grayscale → ink → crop → model input."""
     if len(shown.stages) <= 1:
         if shown.kind == "example":
-            st.image(np.clip(1.0 - shown.image, 0, 1), clamp=True, width=240)
+            st.image(np.clip(1.0 - shown.image, 0, 1), clamp=True, width=240, alt=f"{shown.label}: handwritten digits")
         st.caption(f"Reading {shown.label}: a generated 32 × 96 image, already what the model reads.")
         return
     st.caption(f"What the model sees (reading {shown.label}):")
     names = [n for n, _ in shown.stages]
     imgs = [np.clip(1.0 - a, 0, 1) for _, a in shown.stages]      # ink dark, as drawn
-    st.image(imgs, caption=names, width=70, clamp=True)
+    st.image(imgs, caption=names, width=70, clamp=True, alt=[f"{shown.label}, {n}" for n in names])
 
 
 # ------------------------------------------------------------------ results
