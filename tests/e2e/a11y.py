@@ -119,26 +119,31 @@ def unexpected(findings: Iterable[Finding], page: str, view: str) -> list[str]:
 
 # --------------------------------------------------------------------------- keyboard
 #: The focused control as a student hears it: its widget's label (a radio group's name, a
-#: slider's label), else its accessible name or text; where it is (main / sidebar); and whether
+#: slider's label), else its accessible name or text; where it is (main / sidebar); whether
 #: a focus ring is drawn (a 2 px outline on it or on the container that draws it: radios,
-#: sliders and switches hide their native input).
+#: sliders and switches hide their native input); whether it sits in a component's shadow DOM
+#: (``component``: the app's CSS cannot reach it -- streamlit-drawable-canvas marks a focused
+#: button with a darker background and border instead of a ring).
 FOCUSED = """() => {
-  const e = document.activeElement;
+  let e = document.activeElement, component = false;
   if (!e || e === document.body) return null;
-  const w = e.closest('[data-testid="stRadio"], [data-testid="stSlider"], [data-testid="stTextArea"],'
+  while (e.shadowRoot && e.shadowRoot.activeElement) { e = e.shadowRoot.activeElement; component = true; }
+  const up = (n) => n.parentElement || (n.getRootNode && n.getRootNode().host) || null;
+  const w = e.closest && e.closest('[data-testid="stRadio"], [data-testid="stSlider"], [data-testid="stTextArea"],'
     + ' [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stNumberInput"],'
     + ' [data-testid="stCheckbox"], [data-testid="stTextInput"]');
   const lab = w && w.querySelector('[data-testid="stWidgetLabel"]');
   const own = e.getAttribute('aria-label') || (e.innerText || '').replace(/\\s+/g, ' ').trim();
   const name = (lab && lab.innerText.trim()) || own;
   let ring = false, n = e;
-  for (let k = 0; k < 5 && n && !ring; k++, n = n.parentElement) {
+  for (let k = 0; k < 5 && n && !ring; k++, n = up(n)) {
     const cs = getComputedStyle(n);
     ring = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
   }
-  const where = e.closest('[data-testid="stSidebar"]') ? 'sidebar'
-              : e.closest('[data-testid="stMain"]') ? 'main' : 'other';
-  return {name: name.slice(0, 80), tag: e.tagName, where, ring};
+  let host = e; while (host.getRootNode && host.getRootNode().host) host = host.getRootNode().host;
+  const where = host.closest('[data-testid="stSidebar"]') ? 'sidebar'
+              : host.closest('[data-testid="stMain"]') ? 'main' : 'other';
+  return {name: name.slice(0, 80), tag: e.tagName, where, ring, component};
 }"""
 
 
