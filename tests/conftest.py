@@ -10,6 +10,14 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")          # nothing is downloaded, ever
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# Property tests draw the same examples on every run (CI included): a failure reproduces, and a
+# green suite does not turn red on a lucky draw.  HYPOTHESIS_PROFILE=explore draws new ones.
+from hypothesis import settings as _hyp  # noqa: E402
+
+_hyp.register_profile("ci", derandomize=True, database=None, print_blob=True)
+_hyp.register_profile("explore", derandomize=False)
+_hyp.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 
 @pytest.fixture(scope="session")
 def minilm():
