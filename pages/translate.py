@@ -1,9 +1,12 @@
 """Translate page: small translation models trained here, one per attention type, show where
-they look to turn a date in any of 9 locales into ISO (the alignment IS the decoding's attention)."""
+they look to turn a date typed in any of 9 locales into ISO (the alignment IS the decoding's
+attention).  The locale tag decides an ambiguous numeric date; an impossible output is never
+presented as the translation; the unsure flag is calibrated."""
 import streamlit as st
 
-from features.translate import compute, state, view
-from ui import page, params as P
+from attention.models.seq2seq import VARIANTS
+from features.translate import compute, live, state, view
+from ui import learning, page, params as P
 
 prefs = page.setup("translate")
 page.notices(P.load("translate", state.PARAMS))
@@ -13,33 +16,41 @@ s = st.session_state
 left, right = st.columns([1, 2.7], gap="medium")
 with left:
     view.controls()
-chk = compute.check(s.text, s.variant)
+opts = (s.beam, s.normalization, int(s.seed), s.constrained)
+ans = compute.answer(s.text, s.locale, s.variant, *opts)
 tr = None
 with right:
-    if chk.error:
-        view.input_problem(chk)
+    if ans.refused:
+        view.refusal(ans)
+        before = view.previous()
+        if before is not None and not ans.missing and before != (s.text, s.locale):
+            ans = compute.answer(*before, s.variant, *opts)
+            st.caption(f"Still showing the previous date: {page.inline_code(before[0])} "
+                       f"({state.LOCALE_LABELS[before[1]]}).")
     else:
+        view.remember(s.text, s.locale)
+    if not ans.refused:
         with page.guard("translate this date"):
-            args = (chk.source, s.beam, s.normalization, int(s.seed))
-            tr = compute.translate(chk.source, s.variant, *args[1:])
-            if s.compare == "none":
-                view.result(tr, chk)
-                view.chart(tr, s.row, prefs.colorscale, "heatmap")
-                view.caption(tr)
+            view.reads(ans)
+            tr = ans.main
+            if ans.readings:
+                view.ambiguity(ans, s.row, prefs.colorscale)
+            elif s.compare != "none":
+                other = compute.answer(ans.screen.text, ans.screen.locale, s.compare, *opts).main
+                view.pair([("", tr, "heatmap"), ("", other, "heatmap_b")], s.row, prefs.colorscale)
+            elif ans.constrained is not None:
+                view.constrained(ans, s.row, prefs.colorscale)
             else:
-                other = compute.translate(chk.source, s.compare, *args[1:])
-                view.reading(chk)
-                a, b = st.columns(2, gap="small")
-                for col, x, key in ((a, tr, "heatmap"), (b, other, "heatmap_b")):
-                    with col:
-                        view.result(x, chk, short=True)
-                        view.chart(x, s.row, prefs.colorscale, key, height=420, narrow=True)
-                view.caption(tr)
+                view.result(tr)
+                view.chart(tr, s.row, prefs.colorscale, "heatmap")
+            view.caption(tr)
 if tr is not None:
     with page.guard("show one step's numbers"):
         view.inspect(tr)
     view.formulas(tr)
 with page.guard("show the accuracy table"):
     view.accuracy()
+learning.how_it_learned("translate", VARIANTS, variant=s.variant, colorscale=prefs.colorscale)
+live.section(prefs.colorscale)
 
 page.share_link(P.publish("translate", state.PARAMS), "translate")

@@ -1,7 +1,21 @@
-"""What the Translate page computes: the trained date-translation models' decodings.
+"""What the Translate page computes: the trained date translators' decodings and what the page
+may present as a translation.
 
-    chk = check(text)                       # can the models read it? which CLDR format is it?
-    tr = translate(chk.source, "local_p")   # Translation: output, weights (T, S), scores, p_t ...
+    ans = answer("03/04/2021", "auto", "bahdanau")     # Answer: screen, decodings, verdict
+    ans.presented                                       # the ISO date shown as THE translation, or None
+    ans.readings                                        # ambiguous: (Reading, Translation) for each
+
+The path, in order (:func:`read`):
+1. :func:`attention.models.dates.screen` -- empty, another language, characters the models
+   never saw, too long, not a date, a year out of range: no decoding, a message.
+2. decode under the locale tag (under ``auto``, an ambiguous numeric date is decoded twice: with
+   a day-first tag and with a month-first tag);
+3. :func:`attention.models.dates.check_output` -- an output that is not a calendar date in range
+   is never presented as the translation: "the model wrote 2021-02-31, which is not a date";
+   :func:`attention.models.dates.check_agreement` -- nor is a date the input does not write
+   (``32 March 2044`` "repaired" into 2044-03-31): "a date, but not the one typed";
+4. the calibrated probability of the whole output (:attr:`Translation.confidence`) below the
+   card's ``calibration.unsure_below``: *unsure*.
 
 Every weight in a :class:`Translation` is ``result.weights`` of the ``attention.attend`` call the
 decoder used for that output character (``attention.models.seq2seq.Seq2Seq.translate``).
@@ -14,11 +28,11 @@ from typing import Optional
 import numpy as np
 
 from attention.models import dates
-from attention.models.seq2seq import VARIANTS
+from attention.models.seq2seq import VARIANTS, tag_label
 from ui import models
 
-LOW_CONFIDENCE = 0.5        # an output character emitted with probability below this is flagged
 SPACE = "␣"                 # how a space in the source is shown on the axis
+DEFAULT_UNSURE = 0.5        # a model whose card has no calibration
 
 
 def model(variant: str):
@@ -31,70 +45,28 @@ def cards() -> dict:
     return models.cards("translate")
 
 
-@dataclass(frozen=True)
-class Check:
-    """What the page knows about an input before decoding.
-
-    source: the normalized text the model reads ("" if it cannot read it); error: why the models
-    cannot read it (unknown characters, too long, empty) or None; matches: the CLDR formats that
-    write this string (:func:`attention.models.dates.recognize`); reference: the ISO date they name.
-    """
-    source: str
-    error: Optional[str]
-    matches: tuple
-    reference: Optional[str]
-    missing: bool = False           # the model's files are not shipped (error says how to train)
-
-    @property
-    def problem(self) -> Optional[str]:
-        """Why the input is not valid data although the model can read its characters."""
-        if self.error or self.reference:
-            return None
-        problems = [m.problem for m in self.matches if m.problem]
-        if problems:
-            return problems[0]
-        if self.matches:                      # clean readings that disagree (none known)
-            return "the supported formats read different dates from it"
-        return "not a date in any of the supported formats"
-
-    @property
-    def formats(self) -> str:
-        """The formats that write this string, e.g. ``de_DE long/yMMMMd (d. MMMM y)``."""
-        clean = [m for m in self.matches if m.problem is None]
-        return "; ".join(f"{m.format.label} ({m.format.pattern})" for m in clean[:3]) + \
-            (" …" if len(clean) > 3 else "")
-
-
-def check(text: str, variant: str) -> Check:
-    """Validate ``text`` with the model's own rules (all variants share one vocabulary and
-    length limit) and read it back with the CLDR formats the models were trained on."""
-    try:
-        m, _ = model(variant)
-    except ValueError as e:
-        return Check("", str(e), (), None, missing=True)
-    try:
-        src = m.check_source(text)
-    except ValueError as e:
-        return Check("", str(e), (), None)
-    matches = tuple(dates.recognize(src))
-    dates_ = {m_.iso for m_ in matches if m_.problem is None}
-    return Check(src, None, matches, dates_.pop() if len(dates_) == 1 else None)
+def unsure_below(card: dict) -> float:
+    """The calibrated-probability threshold under which an output is called unsure."""
+    return float(card.get("calibration", {}).get("unsure_below", DEFAULT_UNSURE))
 
 
 @dataclass(frozen=True)
 class Translation:
-    """One decoding (T = output steps incl. the end token, S = source characters).
+    """One decoding (T = output steps incl. the end token, S = 1 tag + source characters).
 
-    weights / scores / mask ``(T, S)``: the attention of each step over the source characters;
-    positions ``(T,)``: window centres (local-m c_t, local-p p_t) or None; gaussian ``(T, S)``
-    (local-p) or None; probs ``(T, S)`` (hard: the distribution the one-hot was taken from) or None.
-    token_probs ``(T,)``: p of each emitted token; top: the 3 likeliest tokens per step.
-    """
+    weights / scores / mask ``(T, S)``: the attention of each step over the source positions
+    (column 0: the locale tag); positions ``(T,)``: window centres (local-m c_t, local-p p_t) or
+    None; gaussian ``(T, S)`` (local-p) or None; probs ``(T, S)`` (hard: the distribution the
+    one-hot was taken from) or None.  token_probs ``(T,)``: p of each emitted token;
+    calibrated ``(T,)``: the same at the calibration temperature; top: the 3 likeliest tokens
+    per step.  validity: is the output a date, and the one typed (:func:`validity`)."""
     variant: str
     source: str
+    tag: str
     output: str
     tokens: tuple
     token_probs: np.ndarray
+    calibrated: np.ndarray
     top: tuple
     weights: np.ndarray
     scores: np.ndarray
@@ -106,55 +78,173 @@ class Translation:
     finished: bool
     beam: int
     normalization: str
+    constrained: bool
+    temperature: float
+    threshold: float
+    validity: dates.Validity
 
     @property
     def src_labels(self) -> list[str]:
-        return [SPACE if c == " " else c for c in self.source]
+        return [tag_label(self.tag)] + [SPACE if c == " " else c for c in self.source]
 
     @property
     def tgt_labels(self) -> list[str]:
         return ["end" if t == "</s>" else t for t in self.tokens]
 
     @property
-    def unsure(self) -> list[int]:
-        """Steps whose token was emitted with probability below :data:`LOW_CONFIDENCE`."""
-        return [i for i, p in enumerate(self.token_probs) if p < LOW_CONFIDENCE]
+    def confidence(self) -> float:
+        """Calibrated probability of the whole output (product over its steps)."""
+        return float(np.prod(self.calibrated)) if len(self.calibrated) else 0.0
+
+    @property
+    def unsure(self) -> bool:
+        return self.confidence < self.threshold
+
+    @property
+    def valid(self) -> bool:
+        return self.validity.ok
+
+    @property
+    def weakest(self) -> list[int]:
+        """The steps that cost the most calibrated probability (marked "?" when unsure)."""
+        if not self.unsure:
+            return []
+        order = np.argsort(self.calibrated)
+        return [int(i) for i in order[:2] if self.calibrated[i] < 0.95]
 
 
 def _np(t) -> Optional[np.ndarray]:
     return None if t is None else t.detach().double().numpy()
 
 
-def translate(source: str, variant: str, beam: int = 1, normalization: str = "hard",
-              seed: int = 0) -> Translation:
-    """Decode ``source`` (already checked) with the model trained with ``variant``.
+def decode(m, card: dict, source: str, tag: str, beam: int = 1, normalization: str = "hard",
+           seed: int = 0, constrained: bool = False) -> Translation:
+    """Decode ``source`` (already screened) with model ``m`` under ``tag``.
 
     ``normalization`` / ``seed`` only apply to the hard model: ``hard_sampled`` draws each step's
     position with ``attend(normalization="hard_sampled", seed=seed * 1000 + t)``."""
-    m, _ = model(variant)
+    variant = m.cfg.variant
     sample = seed if (VARIANTS[variant].hard and normalization == "hard_sampled") else None
-    d = m.translate(source, beam=beam, sample_seed=sample)
+    d = m.translate(source, tag, beam=beam, sample_seed=sample, constrained=constrained)
     return Translation(
-        variant=variant, source=d.source, output=d.output, tokens=d.tokens,
-        token_probs=_np(d.token_probs), top=d.top, weights=_np(d.weights), scores=_np(d.scores),
-        mask=d.mask.numpy().astype(bool), positions=_np(d.positions), gaussian=_np(d.gaussian),
-        probs=_np(d.probs), window=m.cfg.window, finished=d.finished, beam=beam,
-        normalization=d.attend_options["normalization"])
+        variant=variant, source=d.source, tag=tag, output=d.output, tokens=d.tokens,
+        token_probs=_np(d.token_probs), calibrated=_np(d.calibrated), top=d.top,
+        weights=_np(d.weights), scores=_np(d.scores), mask=d.mask.numpy().astype(bool),
+        positions=_np(d.positions), gaussian=_np(d.gaussian), probs=_np(d.probs),
+        window=m.cfg.window, finished=d.finished, beam=beam,
+        normalization=d.attend_options["normalization"], constrained=constrained,
+        temperature=d.temperature, threshold=unsure_below(card),
+        validity=validity(d.output, d.source, d.finished))
 
 
-def verdict(tr: Translation, chk: Check) -> tuple[str, bool]:
-    """(sentence, ok) comparing the output with the date the CLDR formats read."""
-    if chk.reference is None:
-        return (f"Unverified: {chk.problem}, so this output is a guess on input unlike the "
-                "training data.", False)
-    if tr.output == chk.reference:
-        return f"✓ correct: the input is {chk.reference} ({chk.formats}).", True
-    return f"✗ wrong: the input is {chk.reference} ({chk.formats}).", False
+def validity(output: str, source: str, finished: bool = True) -> dates.Validity:
+    """Is the output a calendar date in range (:func:`attention.models.dates.check_output`), and
+    is it the date the source writes (:func:`attention.models.dates.check_agreement`)?"""
+    v = dates.check_output(output, finished)
+    return dates.check_agreement(output, source) if v.ok else v
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the page shows for one input and model.
+
+    screen: :class:`attention.models.dates.Screen` (refused if ``screen.kind``); main: the
+    decoding drawn first (None if refused); readings: ``((Reading, Translation), ...)`` for an
+    ambiguous numeric date under ``auto``, else empty; constrained: the
+    decoding with the beam restricted to valid dates when asked for (shown beside ``main``; the
+    page never presents it as the translation: a constrained beam writes a date even when the
+    input names none)."""
+    screen: dates.Screen
+    main: Optional[Translation] = None
+    readings: tuple = ()
+    missing: Optional[str] = None
+    constrained: Optional[Translation] = None
+
+    @property
+    def refused(self) -> bool:
+        return self.missing is not None or not self.screen.ok
+
+    @property
+    def ambiguous(self) -> bool:
+        """Both readings are valid and different dates: both are offered."""
+        return len(self.offered) > 1
+
+    @property
+    def offered(self) -> tuple:
+        """The valid dates offered (two for an ambiguous date, else at most one)."""
+        if self.refused:
+            return ()
+        trs = [t for _, t in self.readings] if self.readings else [self.main]
+        return tuple(dict.fromkeys(t.output for t in trs if t.valid))
+
+    @property
+    def presented(self) -> Optional[str]:
+        """THE translation: one valid date, or None (refused, not a date, or ambiguous)."""
+        return self.offered[0] if len(self.offered) == 1 else None
+
+    @property
+    def invalid(self) -> bool:
+        """Decoded, and no output is a date."""
+        return not self.refused and not self.offered
+
+    @property
+    def unsure(self) -> bool:
+        """An offered output whose calibrated probability is below the threshold."""
+        trs = [t for _, t in self.readings] if self.readings else [self.main] if self.main else []
+        return any(t.unsure for t in trs if t.valid)
+
+
+def read(m, card: dict, text: str, locale: str = "auto", beam: int = 1,
+         normalization: str = "hard", seed: int = 0, constrained: bool = False) -> Answer:
+    """The page's whole path for one input (see the module docstring), with model ``m``."""
+    sc = dates.screen(text, locale, m.cfg.src_chars, m.cfg.max_source_len)
+    if not sc.ok:
+        return Answer(sc)
+    kw = dict(beam=beam, normalization=normalization, seed=seed)
+    readings, alt = (), None
+    if sc.ambiguous:
+        readings = tuple((r, decode(m, card, sc.source, r.tag, **kw)) for r in sc.readings)
+        main = readings[0][1]
+    else:
+        main = decode(m, card, sc.source, locale, **kw)
+        if constrained:
+            alt = decode(m, card, sc.source, locale, constrained=True, **kw)
+    return Answer(sc, main, readings, constrained=alt)
+
+
+def answer(text: str, locale: str, variant: str, beam: int = 1, normalization: str = "hard",
+           seed: int = 0, constrained: bool = False) -> Answer:
+    """:func:`read` with the shipped model of ``variant`` (what the page shows)."""
+    try:
+        m, card = model(variant)
+    except ValueError as e:
+        return Answer(dates.Screen(text, "", locale), missing=str(e))
+    return read(m, card, text, locale, beam, normalization, seed, constrained)
+
+
+def reference(source: str, tag: str) -> tuple[Optional[str], str]:
+    """(the date the CLDR formats of ``tag`` -- of every locale under ``auto`` -- name for
+    exactly this string, or None; those formats, for people)."""
+    matches = [x for x in dates.recognize(source, tag) if x.problem is None]
+    found = {x.iso for x in matches}
+    shown = "; ".join(f"{x.format.label} ({x.format.pattern})" for x in matches[:2])
+    return (found.pop() if len(found) == 1 else None), shown + (" …" if len(matches) > 2 else "")
+
+
+def verdict(tr: Translation) -> tuple[str, Optional[bool]]:
+    """(sentence, ok) comparing an output with the date the CLDR formats of its tag read from
+    exactly this string (:func:`reference`); ok None when no format writes it (no check)."""
+    ref, formats = reference(tr.source, tr.tag)
+    if ref is None:
+        return "", None
+    if tr.output == ref:
+        return f"✓ correct: the input is {ref} ({formats}).", True
+    return f"✗ wrong: the input is {ref} ({formats}).", False
 
 
 def row_table(tr: Translation, t: int) -> dict:
     """Columns of the "check it by hand" table of output step ``t``."""
-    out = {"#": np.arange(len(tr.source)), "source char": tr.src_labels,
+    out = {"#": np.arange(len(tr.src_labels)), "source": tr.src_labels,
            "in scope": tr.mask[t].astype(bool), "score e": tr.scores[t]}
     if tr.probs is not None:
         out["softmax α (drawn from)"] = tr.probs[t]
@@ -165,16 +255,31 @@ def row_table(tr: Translation, t: int) -> dict:
 
 
 def accuracy_rows() -> list[dict]:
-    """One row per shipped model for the accuracy table (from the cards)."""
+    """One row per shipped model for the accuracy table (from the cards and the typed-set
+    evaluation file ``weights/translate/typed_eval.json`` when present)."""
+    import json
+    typed = {}
+    f = _typed_file()
+    if f.is_file():
+        typed = json.loads(f.read_text(encoding="utf-8")).get("after", {})
     rows = []
     for v, c in cards().items():
         t, tr = c["test"], c["training"]
-        by = t.get("exact_by_order", {})
+        w = c.get("babel_widths", {})
+        cal = c.get("calibration", {})
         rows.append({
-            "attention type": v, "exact match": t["exact_match"], "per token": t["per_token"],
-            "n test": t["n"], "year first (ja, zh)": by.get("ymd"), "day first": by.get("dmy"),
-            "month first (en_US)": by.get("mdy"), "train time (s)": tr["wall_time_s"],
-            "threads": tr["threads"], "steps": tr["steps"], "parameters": tr["parameters"],
+            "attention type": v,
+            "typed dates (hand-written)": typed.get(v, {}).get("accuracy"),
+            "generator test": t["exact_match"],
+            **{f"Babel {k}": w.get(k, {}).get("all") for k in ("full", "long", "medium", "short")},
+            "unsure below": cal.get("unsure_below"), "temperature": cal.get("temperature"),
+            "CPU time (s)": tr.get("cpu_time_s"), "wall time (s)": tr["wall_time_s"],
+            "steps": tr["steps"], "parameters": tr["parameters"],
             "weights (MB)": round((c.get("weights_bytes") or 0) / 1e6, 2), "why": c.get("why", ""),
         })
     return rows
+
+
+def _typed_file():
+    from attention.models.seq2seq import WEIGHTS_DIR
+    return WEIGHTS_DIR / "typed_eval.json"

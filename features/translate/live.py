@@ -47,7 +47,7 @@ def _body(colorscale: str) -> None:
     a.selectbox("Attention type", VARIANTS.names(), key="live_variant", format_func=LABELS.get,
                 disabled=busy)
     b.selectbox("Lesson input", list(L.LESSONS), key="live_lesson", disabled=busy)
-    if c.button("Train a small model now", key="live_start", type="primary", disabled=busy,
+    if c.button("Train a small model now", key="live_start", type="secondary", disabled=busy,
                 icon=":material/play_arrow:", width="stretch") and not busy:
         try:
             s[JOB] = r.submit(s["live_variant"], s["live_lesson"])
