@@ -51,11 +51,18 @@ def output_line(page) -> str:
 
 
 def choose_locale(page, option: str) -> None:
+    """Pick ``option`` in the locale selectbox. Streamlit's dropdown is virtualised (only the
+    first options are in the DOM: en_US, the 10th, is not), so type the option into the
+    selectbox's search input first: the list is filtered down to it, then click it."""
     n = S.runs(page)
-    page.get_by_test_id("stSelectbox").filter(
-        has=page.get_by_test_id("stWidgetLabel").get_by_text(LOCALE, exact=True)).first.click()
+    box = page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(LOCALE, exact=True)).first
+    box.click()
+    field = box.locator("input")
+    field.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
     S.wait_idle(page, n)
+    assert field.input_value() == option, field.input_value()
 
 
 def query(page) -> dict:
