@@ -40,6 +40,7 @@ if __name__ == "__main__":
     nav += [alias(p.file, p.name) for p in PAGES if p.default]
     st.navigation(nav).run()
 else:
+    from ui.memory import with_sweeper
     from ui.warmup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan(WARM_MODULES, WARM_CALLS))
+    app = st.App(__file__, lifespan=with_sweeper(lifespan(WARM_MODULES, WARM_CALLS)))

@@ -15,8 +15,13 @@ presets, a widget change every 1-3 s, a quarter typing new sentences) run one af
 each for ``--duration`` seconds.  After the warm-up and after each class (a few seconds idle) the
 probe reports the RSS and what holds it: mapped libraries, the byte-bounded caches, torch
 tensors (the models), objects frozen after the warm-up, glibc's heap (in use / freed but held,
-arenas).  The last probe also trims glibc's free lists (``malloc_trim(0)``).  Printed as a table;
-the class target is <= 700 MB per replica.
+arenas), CPython's own small-object arenas.  Then ``--idle`` seconds with no visitor (past
+Streamlit's 120 s reconnect window for closed sessions and ``ui.memory``'s sweep), a probe, one
+visit, a probe; the last probe also counts the torch storages and models, the numpy arrays held
+outside the caches, and trims glibc's free lists (``malloc_trim(0)``).  Printed as a table; the
+class target is <= 700 MB per replica.  ``--env KEY=VALUE`` runs the server with e.g.
+``MALLOC_ARENA_MAX=2``; ``--env PYTHONTRACEMALLOC=10`` adds what grew between probes, by line
+(slow: classes then do a few dozen interactions, and the RSS doubles).
 """
 from __future__ import annotations
 
@@ -112,7 +117,7 @@ def probe(proc: subprocess.Popen, out: Path, trim: bool = False) -> dict:
     import signal
     before = out.stat().st_mtime_ns if out.exists() else 0
     os.kill(proc.pid, signal.SIGUSR2 if trim else signal.SIGUSR1)
-    for _ in range(600):
+    for _ in range(6000):               # a tracemalloc snapshot of the whole heap takes a while
         if out.exists() and out.stat().st_mtime_ns != before:
             return json.loads(out.read_text())
         time.sleep(0.1)
@@ -146,14 +151,22 @@ def other_pages(url: str, k: int, seed: int) -> int:
 
 def row(label: str, r: dict) -> str:
     st, sm, m, c = r["status"], r["smaps"]["kinds_mb"], r["malloc"], r["caches"]
-    tz = r.get("tensors", {})
+    tz, pm = r.get("tensors", {}), r.get("pymalloc", {})
     caches = sum(v["mb"] for v in c.values())
     trim = f"{r['trim']['before_mb']:.0f} → {r['trim']['after_mb']:.0f}" if "trim" in r else ""
     ss = r.get("sessions", {})
     sessions = f"{ss.get('connected')} / {ss.get('stored')} / {ss.get('alive')}" if "alive" in ss else ""
     return (f"| {label} | {st['VmRSS']:.0f} | {sm.get('so', 0):.0f} | {sm.get('file', 0):.0f} | "
             f"{sm.get('anon', 0):.0f} | {tz.get('mb', '')} | {caches:.0f} | {m.get('in_use_mb', 0):.0f} | "
-            f"{m.get('free_held_mb', 0):.0f} | {m.get('arenas')} | {st['Threads']} | {sessions} | {r['gc']['frozen']:,} | {trim} |")
+            f"{m.get('free_held_mb', 0):.0f} | {m.get('mmapped_mb', 0):.0f} | {m.get('arenas')} | "
+            f"{pm.get('arenas_mb', '')} | {pm.get('objects_mb', '')} | {st['Threads']} | {sessions} | "
+            f"{r['gc']['frozen']:,} | {trim} |")
+
+
+HEADER = ("| when | RSS MB | libraries (.so) | other files | anonymous (heap) | torch tensors | "
+          "byte caches | malloc in use | malloc freed, held | malloc mmapped | malloc arenas | "
+          "pymalloc arenas | Python objects (pymalloc) | threads | sessions connected / kept / alive | "
+          "frozen objects | trim: RSS before → after |\n|---|" + "---:|" * 13 + "---|---:|---|")
 
 
 def classes(a) -> None:
@@ -179,14 +192,16 @@ def classes(a) -> None:
             time.sleep(5)
             rows.append((f"after class {i + 1}{' + other pages' if a.other_pages else ''} (idle 5 s)",
                          probe(proc, out)))
-        time.sleep(a.idle)
-        rows.append((f"idle {a.idle:.0f} s", probe(proc, out)))
         # Streamlit keeps a closed session for server.disconnectedSessionTTL (120 s) in a TTL
-        # cache that drops expired entries only when another session is stored: one visit does it
+        # cache that drops expired entries only when another session is stored; ui.memory's
+        # sweep drops them every 30 s without a visitor.  Idle past both (--idle), probe, then
+        # one visit (which drops them in any case), probe again
+        time.sleep(a.idle)
+        rows.append((f"idle {a.idle:.0f} s, no visitor", probe(proc, out)))
         C.run_class(url, C.Config(sessions=1, duration=0.1, think=(0, 0), open_spread=0))
-        time.sleep(3)
-        rows.append(("one more visit (expired sessions dropped), then malloc_trim(0)",
-                     probe(proc, out, trim=True)))
+        time.sleep(5)
+        rows.append(("then one visit (expired sessions dropped)", probe(proc, out)))
+        rows.append(("then malloc_trim(0)", probe(proc, out, trim=True)))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -195,16 +210,23 @@ def classes(a) -> None:
     for i, (n, err, peak, *bad) in enumerate(reps, 1):
         print(f"class {i}: {n} interactions, {err} errors, peak RSS {peak} MB"
               + (f"; other pages: {bad[0]} failed runs" if bad else ""))
-    print("\n| when | RSS MB | libraries (.so) | other files | anonymous (heap) | torch tensors | "
-          "byte caches | malloc in use | malloc freed, held | arenas | threads | "
-          "sessions connected / kept / alive | frozen objects | "
-          "trim: RSS before → after |")
-    print("|---|" + "---:|" * 10 + "---|---:|---|")
+    print("\n" + HEADER)
     for label, r in rows:
         print(row(label, r))
-    last = rows[-1][1]
+    for label, r in rows:
+        for g in r.get("traced", {}).get("grew", [])[:8]:
+            print(f"grew by {label}: {g['mb']} MB ({g['count']:+} blocks) at {' <- '.join(reversed(g['where']))}")
+    first, last = rows[1][1] if len(rows) > 2 else rows[0][1], rows[-1][1]
+    t0, t1 = first["unfrozen"]["types"], last["unfrozen"]["types"]
+    grew = sorted(((t1.get(k, 0) - t0.get(k, 0), k) for k in set(t0) | set(t1)), reverse=True)
+    print(f"\nobjects created after the warm-up, alive: {first['unfrozen']['objects']:,} ({rows[1][0] if len(rows) > 2 else rows[0][0]})"
+          f" -> {last['unfrozen']['objects']:,} (last); grew most:", ", ".join(f"{k} {d:+,}" for d, k in grew[:12]))
+    print("arrays held outside the caches:", json.dumps(last.get("arrays", {})))
     print("\ncaches:", json.dumps(last["caches"]), "\nlargest mappings:", json.dumps(last["smaps"]["largest_mb"]),
-          "\nmodules:", json.dumps(last["tensors"]["modules"]))
+          "\nmodels:", json.dumps(last["tensors"]["models"]),
+          "all-MiniLM-L6-v2:", last["tensors"]["minilm"], "\nsessions:", json.dumps(last["sessions"]))
+    if a.json:
+        Path(a.json).write_text(json.dumps({"args": vars(a), "classes": reps, "rows": rows}, indent=1))
 
 
 def main(argv=None) -> None:
@@ -216,7 +238,10 @@ def main(argv=None) -> None:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--other-pages", type=int, default=0, metavar="K",
                     help="after each class, K texts on Model explorer, Summarize, Compare (+ Image views)")
-    ap.add_argument("--idle", type=float, default=5.0, help="seconds idle before the last probe")
+    ap.add_argument("--idle", type=float, default=160.0,
+                    help="seconds idle after the last class (past Streamlit's 120 s session TTL "
+                         "and ui.memory's 30 s sweep)")
+    ap.add_argument("--json", help="--classes: also write every probe's report to this file")
     ap.add_argument("--env", nargs="*", default=[], help="KEY=VALUE for the server (e.g. MALLOC_ARENA_MAX=2)")
     a = ap.parse_args(argv)
     if a.classes:

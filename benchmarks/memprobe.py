@@ -20,6 +20,12 @@ server writes one JSON report to ``$AE_MEMPROBE_OUT`` (atomically: ``.tmp`` then
   ``pymalloc_blocks`` (``sys.getallocatedblocks``);
 * ``malloc``: glibc ``mallinfo2`` -- bytes in use, bytes freed but still held by the arenas
   (``free_held_mb``), mmapped; the number of arenas from ``malloc_info``;
+* ``pymalloc``: CPython's small-object allocator (its own 1 MiB arenas, outside glibc's
+  ``mallinfo2``): arenas held, bytes in live objects;
+* ``unfrozen``: objects created after the warm-up and still alive, by type; ``arrays``
+  (``SIGUSR2`` only): numpy arrays those objects hold outside the byte-bounded caches, by holder;
+* ``traced`` (only under ``PYTHONTRACEMALLOC=N``): what grew since the previous probe, by line;
+* ``tuned``: what ``ui.memory.tune_malloc`` set (arena cap, mmap threshold);
 * ``trim`` (``SIGUSR2`` instead of ``SIGUSR1``): RSS before and after ``malloc_trim(0)`` -- how
   much of the RSS is memory the program already freed and glibc had kept.
 
@@ -102,30 +108,137 @@ def _malloc() -> dict:
             "mmapped_mb": mb(m.hblkhd), "arenas": arenas}
 
 
+def _pymalloc() -> dict:
+    """CPython's small-object allocator (objects <= 512 bytes, in 1 MiB arenas it maps itself,
+    outside glibc's malloc): arenas held, bytes in live objects, bytes free inside them
+    (``sys._debugmallocstats``, which writes to the C stderr: captured through a temp file)."""
+    import tempfile
+    fd = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as f:
+            os.dup2(f.fileno(), 2)
+            try:
+                sys._debugmallocstats()
+            finally:
+                os.dup2(fd, 2)
+            f.seek(0)
+            txt = f.read().decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+    num = lambda pat: int(re.search(pat + r"\s*=\s*([\d,]+)", txt).group(1).replace(",", ""))  # noqa: E731
+    try:
+        arenas = re.search(r"(\d+) arenas \* (\d+) bytes/arena", txt)
+        return {"arenas_mb": round(int(arenas.group(1)) * int(arenas.group(2)) / 2**20, 1),
+                "objects_mb": round(num(r"# bytes in allocated blocks") / 2**20, 1),
+                "free_mb": round((num(r"# bytes in available blocks") + num(r"unused pools \* \d+ bytes"))
+                                 / 2**20, 1)}
+    except (AttributeError, ValueError):
+        return {}
+
+
 def _tensors() -> dict:
+    """Unique CPU torch storages (MB), and the models: every ``torch.nn.Module`` that is no other
+    module's child, by class, with the MB of its parameters and buffers (all-MiniLM-L6-v2 is not
+    a Module: its weights are a dict of tensors mapped from its safetensors file)."""
     frozen = gc.get_freeze_count()
     gc.unfreeze()                           # the warm-up's objects (models) are in the permanent generation
     try:
+        import warnings
+
         import torch
-        seen, total, modules = set(), 0, Counter()
-        for o in gc.get_objects():
-            if isinstance(o, torch.Tensor):
-                try:
-                    st = o.untyped_storage()
-                    key = st.data_ptr()
-                    if key and key not in seen and o.device.type == "cpu":
-                        seen.add(key)
-                        total += st.nbytes()
-                except RuntimeError:
-                    pass
-            elif isinstance(o, torch.nn.Module):
-                modules[type(o).__name__] += 1
-        top = {k: v for k, v in modules.most_common(8)}
-        return {"storages": len(seen), "mb": round(total / 2**20, 1), "modules": top}
+        seen, total, modules = set(), 0, []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # isinstance() on torch's deprecated aliases warns
+            for o in gc.get_objects():
+                if isinstance(o, torch.Tensor):
+                    try:
+                        st = o.untyped_storage()
+                        key = st.data_ptr()
+                        if key and key not in seen and o.device.type == "cpu":
+                            seen.add(key)
+                            total += st.nbytes()
+                    except RuntimeError:
+                        pass
+                elif isinstance(o, torch.nn.Module):
+                    modules.append(o)
+        children = {id(c) for m in modules for c in m.children()}
+        models: dict = defaultdict(lambda: [0, 0.0])
+        for m in modules:
+            if id(m) not in children:
+                nb = sum(t.numel() * t.element_size() for t in list(m.parameters()) + list(m.buffers()))
+                models[f"{type(m).__module__}.{type(m).__qualname__}"][0] += 1
+                models[f"{type(m).__module__}.{type(m).__qualname__}"][1] += nb / 2**20
+        minilm = sys.modules.get("attention.models.minilm")
+        n_minilm = sum(1 for o in gc.get_objects() if minilm and isinstance(o, minilm.MiniLM))
+        return {"storages": len(seen), "mb": round(total / 2**20, 1),
+                "models": {k: [n, round(mb, 1)] for k, (n, mb) in sorted(models.items())},
+                "minilm": n_minilm}
     finally:
         if frozen:
             gc.collect()
             gc.freeze()
+
+
+def _describe(o) -> str:
+    t = type(o)
+    name = f"{t.__module__}.{t.__qualname__}"
+    if isinstance(o, dict):                  # a dict: say whose (an instance's __dict__, a module's)
+        for r in gc.get_referrers(o):
+            if getattr(r, "__dict__", None) is o:
+                return f"{type(r).__module__}.{type(r).__qualname__}.__dict__"
+        return f"dict with keys {list(o)[:4]}"
+    return name
+
+
+def _types(top: int = 60) -> dict:
+    """Objects created after the warm-up and still alive, by type: the objects the collector
+    tracks that are not frozen (``gc.get_objects()`` leaves out the permanent generation)."""
+    types = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+    return {"objects": sum(types.values()), "types": dict(types.most_common(top))}
+
+
+def _unfrozen(top: int = 12) -> dict:
+    """``SIGUSR2`` only: the numpy arrays that unfrozen objects hold (bytes of each array's
+    owner, once) outside the byte-bounded caches, by holder.  (Arrays only in a dict or tuple
+    of untracked values are missed: CPython untracks such containers.)"""
+    import numpy as np
+    objs = gc.get_objects()
+    cached: set = set()
+    mod = sys.modules.get("ui.cache")
+    def owner(a):
+        while isinstance(a.base, np.ndarray):
+            a = a.base
+        return a
+    def walk(v):
+        if isinstance(v, np.ndarray):
+            cached.add(id(owner(v)))
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+    if mod is not None:
+        for c in mod.caches().values():
+            for v in list(c._data.values()):
+                walk(v)
+    arrays, holders, largest = {}, Counter(), []
+    for o in objs:
+        for r in gc.get_referents(o):
+            if isinstance(r, np.ndarray):
+                a = owner(r)
+                if id(a) in cached or id(a) in arrays:
+                    continue
+                arrays[id(a)] = a.nbytes
+                holders[f"{type(o).__module__}.{type(o).__qualname__}"] += a.nbytes
+                largest.append((a.nbytes, a.shape, str(a.dtype), o))
+    largest.sort(key=lambda x: -x[0])
+    out = {"arrays_mb": round(sum(arrays.values()) / 2**20, 1),
+           "array_holders_mb": {k: round(v / 2**20, 2) for k, v in holders.most_common(8)},
+           "largest_arrays": [{"mb": round(n / 2**20, 2), "shape": list(sh), "dtype": dt, "held_by": _describe(o)}
+                              for n, sh, dt, o in largest[:8]]}
+    del objs, largest
+    return out
 
 
 def _caches() -> dict:
@@ -157,11 +270,33 @@ def _sessions() -> dict:
         return {"error": repr(e)}
 
 
+_SNAP: list = []
+
+
+def _traced() -> dict:
+    """With ``PYTHONTRACEMALLOC=N``: traced MB and what grew most since the previous probe
+    (file:line of the allocation, MB), to find what keeps growing."""
+    import tracemalloc
+    if not tracemalloc.is_tracing():
+        return {}
+    snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+    out = {"traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 1)}
+    if _SNAP:
+        diff = snap.compare_to(_SNAP[-1], "traceback")
+        out["grew"] = [{"mb": round(d.size_diff / 2**20, 2), "count": d.count_diff,
+                        "where": [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in d.traceback[-6:]]}
+                       for d in diff[:15]]
+    _SNAP[:] = [snap]
+    return out
+
+
 def report(trim: bool = False) -> dict:
     out = {"status": _status(), "smaps": _smaps(), "caches": _caches(), "malloc": _malloc(),
            "gc": {"frozen": gc.get_freeze_count(), "counts": gc.get_count()},
-           "pymalloc_blocks": sys.getallocatedblocks(), "sessions": _sessions()}
+           "pymalloc_blocks": sys.getallocatedblocks(), "pymalloc": _pymalloc(), "sessions": _sessions(), "traced": _traced(),
+           "unfrozen": _types(), "tuned": dict(getattr(sys.modules.get("ui.memory"), "TUNED", {}))}
     if trim:
+        out["arrays"] = _unfrozen()
         out["tensors"] = _tensors()
         before = _status()["VmRSS"]
         ctypes.CDLL("libc.so.6").malloc_trim(0)
