@@ -9,7 +9,8 @@ split into train / validation / test lists).  Needs the FSDD recordings at ``../
 (or ``$AE_FSDD``); without them it says where to get them and exits with status 2.
 
 Recipe: batches of :attr:`TrainConfig.batch` fresh augmented utterances from
-``training.speech.Sampler(seed)``, SpecAugment masks on their log-mel, Adam, gradient-norm clipping, a cosine learning rate to 5%,
+``training.speech.Sampler(seed)``, a VTLP frequency warp of the mel filters (0.88-1.12) and
+SpecAugment masks on their log-mel, Adam, gradient-norm clipping, a cosine learning rate to 5%,
 teacher forcing with cross-entropy over the digits and the end token.  *Curriculum*: strings of
 at most 3 digits for the first 20% of the steps, at most 5 until 45%, then 1-8.
 ``torch.manual_seed(seed)`` before building the model and one CPU thread: the same seed gives
@@ -40,7 +41,7 @@ import torch.nn.functional as TF
 from attention.models import audio as A
 from attention.models import replay as R
 from attention.models.listener import (END, STRIDE, VARIANTS, WEIGHTS_DIR, Config, Listener,
-                                       features_batch)
+                                       clips, features_batch)
 from training import common
 from training import speech as S
 
@@ -60,12 +61,18 @@ class TrainConfig:
     p_fsdd: float = 0.5
     p_repeated: float = 0.2
     p_run: float = 0.2
+    size: str = "base"          # architecture, a key of SIZES
+    eq_db: float = 0.0          # random microphone / room colouring (training.speech.equalize)
+    smoothing: float = 0.0      # label smoothing of the cross-entropy
+    warp: tuple = (0.88, 1.12)  # VTLP: the mel filters' frequency warp is drawn from this range
     freq_masks: tuple = (2, 6)  # SpecAugment: this many masks of up to this many mel bands
     time_masks: tuple = (2, 5)  # ... and of up to this many 10 ms frames (shorter than a digit)
     n_eval: int = 300           # per evaluation set (long: 200)
     replay_val: int = 48        # validation utterances decoded at each replay snapshot
 
 
+#: Architectures (``listener.Config`` fields); "base" = the Config defaults.
+SIZES = {"base": {}, "small": dict(conv=(64, 96), d_enc=64, d_dec=96, d_att=48)}
 #: Steps per variant for the shipped weights (see the cards for the time they took).
 STEPS = {"content": 1200, "location": 1200, "windowed": 1200}
 
@@ -279,6 +286,17 @@ def lesson_utterance(digits: str, seed: int = 23) -> S.Utterance:
     return S.fsdd_utterance(digits, S.TEST_SPEAKER, range(0, 50), rng)
 
 
+def lesson_clip(digits: str) -> S.Utterance:
+    """The shipped test clip saying ``digits`` (``assets/audio``, as the page plays it: 16-bit),
+    so a replay's last maps are what the page draws for that clip; written first if missing."""
+    if not any(c.digits == digits for c in clips()[0]):
+        write_clips()
+    c = next(c for c in clips()[0] if c.digits == digits)
+    wave, rate = c.read()
+    spans = np.round(np.asarray(c.spans_s) * rate).astype(np.int64)
+    return S.Utterance(wave, digits, spans, f"fsdd:{c.speaker}", {"file": c.file})
+
+
 class Recorder:
     """Decodes the lesson utterances (and a small validation sample) at the replay steps."""
 
@@ -286,7 +304,7 @@ class Recorder:
         self.at = set(R.snapshot_steps(total))
         self.items = []
         for name, digits in LESSONS:
-            u = lesson_utterance(digits)
+            u = lesson_clip(digits)
             x, off = A.prepare(u.wave, A.RATE)
             f = A.log_mel(x)
             S_ = int(Listener.encoder_frames(torch.tensor(f.shape[0])))
@@ -345,16 +363,27 @@ class Result:
     recorder: Optional[Recorder]
 
 
-def make_model(variant: str, seed: int) -> Listener:
+def make_model(variant: str, seed: int, size: str = "base") -> Listener:
     torch.manual_seed(seed)
-    return Listener(Config(variant=variant))
+    return Listener(Config(variant=variant, **SIZES[size]))
+
+
+def train_features(waves, warps) -> tuple[torch.Tensor, torch.Tensor]:
+    """Like :func:`attention.models.listener.features_batch`, each wave's log-mel computed with
+    its own VTLP warp: ``(B, N_max, M)`` zero-padded and lengths ``(B,)``."""
+    fs = [A.log_mel(w, warp=float(a)) for w, a in zip(waves, warps)]
+    n = torch.tensor([f.shape[0] for f in fs])
+    out = torch.zeros(len(fs), int(n.max()), fs[0].shape[1])
+    for i, f in enumerate(fs):
+        out[i, : f.shape[0]] = f
+    return out, n
 
 
 def train(variant: str, cfg: TrainConfig, show: bool = True, record: bool = True) -> Result:
     """Train one variant (see the module docstring)."""
     threads = common.set_threads(cfg.threads)
-    model = make_model(variant, cfg.seed)
-    sampler = S.Sampler(cfg.seed, cfg.p_fsdd, cfg.p_repeated, cfg.p_run)
+    model = make_model(variant, cfg.seed, cfg.size)
+    sampler = S.Sampler(cfg.seed, cfg.p_fsdd, cfg.p_repeated, cfg.p_run, cfg.eq_db)
     aug_rng = np.random.default_rng([cfg.seed, 555])
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -368,11 +397,13 @@ def train(variant: str, cfg: TrainConfig, show: bool = True, record: bool = True
         if rec is not None:
             rec(model, i, float(np.mean(losses[-20:])) if losses else float("nan"))
         utts = sampler.batch(cfg.batch, max_digits(cfg, i))
-        f, n = features_batch([u.wave for u in utts])
+        warps = np.round(aug_rng.uniform(*cfg.warp, size=len(utts)) / 0.02) * 0.02   # cached banks
+        f, n = train_features([u.wave for u in utts], warps)
         f = spec_augment(f, n, cfg, aug_rng)
         tg = targets(utts)
         logits, _, _ = model(f, n, tg)
-        loss = TF.cross_entropy(logits.reshape(-1, logits.shape[-1]), tg.reshape(-1), ignore_index=-1)
+        loss = TF.cross_entropy(logits.reshape(-1, logits.shape[-1]), tg.reshape(-1), ignore_index=-1,
+                                label_smoothing=cfg.smoothing)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -412,7 +443,10 @@ def card(res: Result, variant: str, cfg: TrainConfig, test: dict, cal: dict, fla
         "config": m.card_config(),
         "data": S.recipe(),
         "training": {
-            "command": f"python -m training listen --variant {variant} --steps {res.steps} --seed {cfg.seed}",
+            "command": f"python -m training listen --variant {variant} --steps {res.steps} --seed {cfg.seed}"
+                       + (f" --size {cfg.size}" if cfg.size != "base" else ""),
+            "size": cfg.size, "vtlp_warp": list(cfg.warp), "spec_augment": {
+                "freq_masks": list(cfg.freq_masks), "time_masks": list(cfg.time_masks)},
             "seed": cfg.seed, "steps": res.steps, "batch_size": cfg.batch, "optimizer": "Adam",
             "learning_rate": cfg.lr, "schedule": "cosine to 5%", "grad_clip": cfg.clip,
             "curriculum": [list(c) for c in cfg.curriculum],
@@ -469,6 +503,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="default: per variant, see STEPS")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--size", default="base", choices=list(SIZES))
     ap.add_argument("--out", default=str(WEIGHTS_DIR))
     ap.add_argument("--clips", action="store_true", help="only write the shipped test clips")
     ap.add_argument("--no-replay", action="store_true", help="do not record a replay")
@@ -484,7 +519,8 @@ def main(argv=None) -> int:
         return 0
     variants = list(VARIANTS) if args.variant == "all" else [args.variant]
     for v in variants:
-        cfg = TrainConfig(steps=args.steps or STEPS[v], seed=args.seed, threads=args.threads)
+        cfg = TrainConfig(steps=args.steps or STEPS[v], seed=args.seed, threads=args.threads,
+                          size=args.size)
         res = train(v, cfg, record=not args.no_replay)
         model, cal = calibrate(res.model, cfg)
         test, rows = evaluate(model, cfg)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
+from scipy.fft import next_fast_len
 
 from attention.models import audio as A
 from attention.models import espeak as E
@@ -179,22 +180,25 @@ def compose(pieces: Sequence[np.ndarray], digits: str, rng: np.random.Generator,
     return Utterance(np.concatenate(parts), digits, np.array(spans, dtype=np.int64), source)
 
 
-def fsdd_utterance(digits: str, speaker: str, which: range, rng: np.random.Generator) -> Utterance:
-    """``digits`` spoken by an FSDD ``speaker``, one random take (from ``which``) per digit."""
+def fsdd_utterance(digits: str, speaker: str, which: range, rng: np.random.Generator,
+                   pause=PAUSE) -> Utterance:
+    """``digits`` spoken by an FSDD ``speaker``, one random take (from ``which``) per digit,
+    ``pause`` (s, drawn per gap) between them."""
     by = takes(speaker, which)
     clips = [by[int(d)][int(rng.integers(len(by[int(d)])))] for d in digits]
-    u = compose([c.wave for c in clips], digits, rng, f"fsdd:{speaker}")
+    u = compose([c.wave for c in clips], digits, rng, f"fsdd:{speaker}", pause=pause)
     u.info["files"] = [f"{c.digit}_{c.speaker}_{c.take}.wav" for c in clips]
     return u
 
 
 def _espeak_8k(text: str, voice: str, rate: int, pitch: int):
+    """eSpeak NG at 8 kHz: ``(wave (n,), word spans (W, 2) in samples at 8 kHz)``."""
     w = E.synthesize_words(text, voice, rate, pitch)
-    return A.resample(w.wave, w.rate, A.RATE), w.starts
+    return A.resample(w.wave, w.rate, A.RATE), np.round(w.spans() * A.RATE).astype(np.int64)
 
 
 def espeak_utterance(digits: str, voice: str, rng: np.random.Generator,
-                     string: Optional[bool] = None) -> Utterance:
+                     string: Optional[bool] = None, pause=PAUSE) -> Utterance:
     """``digits`` in eSpeak ``voice`` at a random rate and pitch: composed from digits spoken one
     at a time (with pauses), or (``string=True``) spoken as one string, spans from word events."""
     rate = int(rng.integers(*ESPEAK_RATE))
@@ -207,13 +211,12 @@ def espeak_utterance(digits: str, voice: str, rng: np.random.Generator,
             x, _ = _espeak_8k(d, voice, rate, pitch)
             a, b = A.trim(x, A.RATE, margin_s=0.02)
             pieces.append(x[a:b])
-        u = compose(pieces, digits, rng, f"espeak:{voice}")
+        u = compose(pieces, digits, rng, f"espeak:{voice}", pause=pause)
     else:
         sep = ", " if rng.random() < 0.3 else " "
-        x, starts = _espeak_8k(sep.join(digits), voice, rate, pitch)
-        if len(starts) != len(digits):
-            return espeak_utterance(digits, voice, rng, string=False)
-        spans = _word_spans(x, starts)
+        x, spans = _espeak_8k(sep.join(digits), voice, rate, pitch)
+        if len(spans) != len(digits):
+            return espeak_utterance(digits, voice, rng, string=False, pause=pause)
         lead = np.zeros(int(rng.uniform(*EDGE) * A.RATE), np.float32)
         a, b = A.trim(x, A.RATE, margin_s=0.02)
         x = np.concatenate([lead, x[a:b], np.zeros(int(rng.uniform(*EDGE) * A.RATE), np.float32)])
@@ -223,34 +226,23 @@ def espeak_utterance(digits: str, voice: str, rng: np.random.Generator,
     return u
 
 
-def _word_spans(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """``(W, 2)`` sample spans of the words starting at ``starts`` (s): each word runs to the
-    next word's start (or the end), then its trailing quiet part is cut (``A.trim``)."""
-    s = np.round(np.asarray(starts) * A.RATE).astype(np.int64)
-    ends = np.append(s[1:], x.shape[0])
-    out = []
-    for a, b in zip(s, ends):
-        seg = x[a:b]
-        if seg.shape[0] > A.HOP * 4:
-            ta, tb = A.trim(seg, A.RATE, top_db=30, margin_s=0.0)
-            a, b = a + ta, a + tb
-        out.append((a, max(b, a + 1)))
-    return np.array(out, dtype=np.int64)
-
-
 # ----------------------------------------------------------------------------- augmentation
 SPEEDS = np.round(np.arange(0.90, 1.101, 0.02), 2)     # (rounded to rates in steps of 200 Hz)
 
 
-def augment(u: Utterance, rng: np.random.Generator) -> Utterance:
-    """A new :class:`Utterance`: ±10% speed (resampled, spans scaled), a little reverberation
-    (p = 0.3), noise at 5-40 dB SNR (p = 0.7; white, pink or brown), gain -20..+6 dB, clipped."""
+def augment(u: Utterance, rng: np.random.Generator, eq_db: float = 0.0) -> Utterance:
+    """A new :class:`Utterance`: ±10% speed (resampled, spans scaled), a random microphone /
+    room colouring of up to ``eq_db`` dB (p = 0.8, :func:`equalize`; 0 = off), a little
+    reverberation (p = 0.3), noise at 5-40 dB SNR (p = 0.7; white, pink or brown), gain
+    -20..+6 dB, clipped."""
     x, spans = u.wave, u.spans.astype(np.float64)
     new = int(round(A.RATE / float(rng.choice(SPEEDS)) / 200.0)) * 200   # gcd >= 200: small kernels
     f = A.RATE / new
     if new != A.RATE:
         x = A.resample(x, A.RATE, new)                                  # longer when slower
         spans = spans * (x.shape[0] / max(1, u.wave.shape[0]))
+    if eq_db > 0 and rng.random() < 0.8:
+        x = equalize(x, rng, eq_db)
     if rng.random() < 0.3:
         x = reverb(x, rng)
     if rng.random() < 0.7:
@@ -261,10 +253,24 @@ def augment(u: Utterance, rng: np.random.Generator) -> Utterance:
     return Utterance(x, u.digits, np.round(spans).astype(np.int64), u.source, dict(u.info, speed=round(f, 4)))
 
 
+def equalize(x: np.ndarray, rng: np.random.Generator, db: float) -> np.ndarray:
+    """``x`` through a random smooth filter, as another microphone or room would colour it: a
+    spectral tilt of up to ±``db`` dB across 0-4 kHz plus two bumps or dips of up to ±``db`` dB
+    (Gaussian in frequency, centre anywhere, width 5-30% of the band)."""
+    L = next_fast_len(x.shape[0], real=True)
+    X = np.fft.rfft(x, L)
+    f = np.linspace(0.0, 1.0, X.shape[0])                               # 0 .. Nyquist
+    g = rng.uniform(-db, db) * (2 * f - 1)                              # dB
+    for _ in range(2):
+        c, w, a = rng.uniform(0, 1), rng.uniform(0.05, 0.3), rng.uniform(-db, db)
+        g = g + a * np.exp(-0.5 * ((f - c) / w) ** 2)
+    return np.fft.irfft(X * 10 ** (g / 20), L)[: x.shape[0]].astype(np.float32)
+
+
 def add_noise(x: np.ndarray, snr_db: float, rng: np.random.Generator, colour: str = "white") -> np.ndarray:
     """``x`` plus noise whose power is ``snr_db`` below the power of the speech (frames within
     35 dB of the loudest)."""
-    n = rng.normal(size=x.shape[0] + 1)
+    n = rng.normal(size=next_fast_len(x.shape[0] + 1, real=True))   # a fast FFT length
     if colour != "white":                       # 1/f (pink) or 1/f^2 (brown) spectrum
         spec = np.fft.rfft(n)
         fr = np.maximum(np.fft.rfftfreq(n.shape[0]), 1.0 / n.shape[0])
@@ -286,7 +292,7 @@ def reverb(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ir = rng.normal(size=n) * np.exp(-6.9 * t / rt60)
     ir = ir / np.sqrt((ir ** 2).sum()) * rng.uniform(0.05, 0.4)
     ir[0] += 1.0
-    L = x.shape[0] + n
+    L = next_fast_len(x.shape[0] + n, real=True)                        # no wrap-around, fast
     y = np.fft.irfft(np.fft.rfft(x, L) * np.fft.rfft(ir, L), L)[: x.shape[0]]
     peak = np.abs(y).max()
     return (y / peak * np.abs(x).max() if peak > 0 else y).astype(np.float32)
@@ -307,8 +313,10 @@ def truth_frames(spans: np.ndarray, n_frames: int, stride: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- sets
 #: Named evaluation sets: (source, kind, lengths).  ``heldout`` = the FSDD test speaker,
 #: ``unseen`` = eSpeak test voices, ``val`` = FSDD validation takes + eSpeak validation voices.
-KINDS = {"4": ("random", (4,)), "repeated": ("repeated", (3, 4, 5, 6)), "long": ("random", (8,)),
-         "mixed": ("random", tuple(range(1, 9)))}
+#: ``repeated`` is the test of Chorowski et al.'s failure: long runs of one digit (4-8 times)
+#: with short pauses (0-150 ms), the same set for every model.
+KINDS = {"4": ("random", (4,), PAUSE), "repeated": ("repeated", (4, 5, 6, 7, 8), (0.0, 0.15)),
+         "long": ("random", (8,), PAUSE), "mixed": ("random", tuple(range(1, 9)), PAUSE)}
 
 
 def eval_set(source: str, kind: str, n: int, seed: int = 1234) -> list[Utterance]:
@@ -320,20 +328,21 @@ def eval_set(source: str, kind: str, n: int, seed: int = 1234) -> list[Utterance
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
-    strkind, lengths = KINDS[kind]
+    strkind, lengths, pause = KINDS[kind]
     rng = np.random.default_rng([seed, hash_name(source), hash_name(kind)])
     out = []
     for i in range(n):
         digits = digit_string(rng, int(lengths[i % len(lengths)]), strkind)
         if source == "heldout":
-            out.append(fsdd_utterance(digits, TEST_SPEAKER, range(0, 50), rng))
+            out.append(fsdd_utterance(digits, TEST_SPEAKER, range(0, 50), rng, pause))
         elif source == "unseen":
-            out.append(espeak_utterance(digits, E.TEST_VOICES[i % len(E.TEST_VOICES)], rng))
+            out.append(espeak_utterance(digits, E.TEST_VOICES[i % len(E.TEST_VOICES)], rng, pause=pause))
         elif source == "val":
             if i % 2 == 0:
-                out.append(fsdd_utterance(digits, TRAIN_SPEAKERS[(i // 2) % 4], VAL_TAKES, rng))
+                out.append(fsdd_utterance(digits, TRAIN_SPEAKERS[(i // 2) % 4], VAL_TAKES, rng, pause))
             else:
-                out.append(espeak_utterance(digits, E.VAL_VOICES[(i // 2) % len(E.VAL_VOICES)], rng))
+                out.append(espeak_utterance(digits, E.VAL_VOICES[(i // 2) % len(E.VAL_VOICES)], rng,
+                                            pause=pause))
         else:
             raise ValueError(f"source must be 'heldout', 'unseen' or 'val'; got {source!r}")
     return out
@@ -345,15 +354,17 @@ def hash_name(s: str) -> int:
 
 
 class Sampler:
-    """Training utterances, deterministic by ``seed``: half FSDD (4 training speakers, takes
-    0-44), half eSpeak training voices; a share of repeated-digit strings and runs; augmented.
+    """Training utterances, deterministic by ``seed``: a share ``p_fsdd`` from FSDD (4 training
+    speakers, takes 0-44), the rest from eSpeak training voices; a share of repeated-digit
+    strings and runs; augmented (:func:`augment`, channel colouring up to ``eq_db``).
 
     ``batch(size, max_len)`` returns ``size`` :class:`Utterance` of 1..``max_len`` digits.
     """
 
-    def __init__(self, seed: int, p_fsdd: float = 0.5, p_repeated: float = 0.2, p_run: float = 0.2):
+    def __init__(self, seed: int, p_fsdd: float = 0.5, p_repeated: float = 0.2, p_run: float = 0.2,
+                 eq_db: float = 0.0):
         self.rng = np.random.default_rng([seed, 777])
-        self.p_fsdd, self.p_repeated, self.p_run = p_fsdd, p_repeated, p_run
+        self.p_fsdd, self.p_repeated, self.p_run, self.eq_db = p_fsdd, p_repeated, p_run, eq_db
         load_fsdd()
 
     def one(self, max_len: int) -> Utterance:
@@ -367,7 +378,7 @@ class Sampler:
             x = fsdd_utterance(digits, TRAIN_SPEAKERS[int(r.integers(4))], TRAIN_TAKES, r)
         else:
             x = espeak_utterance(digits, E.TRAIN_VOICES[int(r.integers(len(E.TRAIN_VOICES)))], r)
-        return augment(x, r)
+        return augment(x, r, self.eq_db)
 
     def batch(self, size: int, max_len: int) -> list[Utterance]:
         return [self.one(max_len) for _ in range(size)]

@@ -84,7 +84,8 @@ def encode(text: str, pair: Optional[str] = None, max_tokens: int = 512) -> dict
 #: ``load(variant, **options) -> (model, card)``; each option set holds one model per variant
 #: (captioning: one set per caption order).
 TRAINED = {"translate": ("attention.models.seq2seq", ({},)),
-           "caption": ("attention.models.captioner", ({"order": "left_to_right"}, {"order": "largest_first"}))}
+           "caption": ("attention.models.captioner", ({"order": "left_to_right"}, {"order": "largest_first"})),
+           "listen": ("attention.models.listener", ({},))}
 
 
 @st.cache_resource(show_spinner="Loading the model trained with this attention type…")

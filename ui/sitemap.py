@@ -111,6 +111,13 @@ PAGES: list[PageEntry] = [
         retired=("tr_src", "tr_tgt", "tr_rep", "tr_hl", "tr_ql", "tr_head", "tr_score", "tr_wa",
                  "tr_type", "tr_temp", "tr_scope", "tr_window", "tr_seed", "tr_hide", "tr_row")),
     PageEntry(
+        "listen", "Listen", ":material/hearing:", "Listen: attention over speech",
+        "Models trained here read spoken digit strings (Listen, Attend and Spell): one per attention "
+        "type. Under the waveform and the log-mel, each row shows where the model listened to "
+        "write that digit.",
+        "Listen — spoken digits read by models trained here: content-only vs location-aware vs "
+        "windowed attention, on real voices, your microphone or a synthetic voice"),
+    PageEntry(
         "summarize", "Summarize", ":material/summarize:", "Summarize: attention pooling over sentences",
         "An extractive summary: split the paragraph into sentences, embed each one with "
         "all-MiniLM-L6-v2, let one query attend over the sentences, keep the k most-attended "

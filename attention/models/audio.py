@@ -110,20 +110,34 @@ def mel_to_hz(m):
     return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
 
 
-@lru_cache(maxsize=8)
+def warp_hz(f, alpha: float, nyquist: float):
+    """Vocal tract length perturbation's piecewise-linear frequency warp (Jaitly & Hinton 2013):
+    ``alpha f`` up to a boundary ``f_b = 0.8 N / max(alpha, 1)``, then a straight line to the
+    Nyquist frequency N (so the band edge stays put)."""
+    f = np.asarray(f, dtype=np.float64)
+    fb = 0.8 * nyquist / max(alpha, 1.0)
+    hi = alpha * fb + (nyquist - alpha * fb) * (f - fb) / (nyquist - fb)
+    return np.where(f <= fb, alpha * f, hi)
+
+
+@lru_cache(maxsize=64)
 def mel_filterbank(n_freqs: int = N_FFT // 2 + 1, n_mels: int = N_MELS, sample_rate: int = RATE,
-                   f_min: float = F_MIN, f_max: float = F_MAX) -> torch.Tensor:
+                   f_min: float = F_MIN, f_max: float = F_MAX, warp: float = 1.0) -> torch.Tensor:
     """Triangular mel filters ``(n_freqs, n_mels)`` float32 (HTK scale, no area normalization,
     like ``torchaudio.functional.melscale_fbanks(norm=None)``).
 
     Filter m rises linearly from the (m)-th to the (m+1)-th of ``n_mels + 2`` points equally
     spaced in mel between ``f_min`` and ``f_max``, and falls to the (m+2)-th; between the first
-    and last centres the filters sum to 1 at every frequency.
+    and last centres the filters sum to 1 at every frequency.  ``warp`` != 1 moves the filters'
+    corners with :func:`warp_hz` (training-time augmentation: a speaker with a shorter or longer
+    vocal tract).
     """
     if not 0 <= f_min < f_max <= sample_rate / 2:
         raise ValueError(f"need 0 <= f_min < f_max <= sample_rate / 2; got {f_min}, {f_max}, {sample_rate}")
     freqs = np.linspace(0, sample_rate / 2, n_freqs)                    # (F,)
     pts = mel_to_hz(np.linspace(hz_to_mel(f_min), hz_to_mel(f_max), n_mels + 2))   # (M+2,)
+    if warp != 1.0:
+        pts = warp_hz(pts, warp, sample_rate / 2)
     lo, mid, hi = pts[:-2, None], pts[1:-1, None], pts[2:, None]        # (M, 1) each
     up = (freqs[None] - lo) / (mid - lo)                                # (M, F)
     down = (hi - freqs[None]) / (hi - mid)
@@ -131,14 +145,14 @@ def mel_filterbank(n_freqs: int = N_FFT // 2 + 1, n_mels: int = N_MELS, sample_r
     return torch.from_numpy(fb.T.astype(np.float32))                    # (F, M)
 
 
-def log_mel(wave, top_db: float = TOP_DB) -> torch.Tensor:
+def log_mel(wave, top_db: float = TOP_DB, warp: float = 1.0) -> torch.Tensor:
     """Log-mel features of a wave at :data:`RATE`: ``(n,) -> (frames, N_MELS)`` float32, or a
     batch ``(B, n) -> (B, frames, N_MELS)``; ``frames = n // HOP + 1``.
 
     ``|STFT|^2`` (Hann 25 ms, hop 10 ms, 256-point FFT, centred) -> mel filters (20-4000 Hz) ->
     ``log``, relative to the utterance's loudest bin and floored ``top_db`` below it, then
     scaled: ``x = (ln(mel / max) + 6.9) / 3.45``, so 0 dB is 2.0 and the floor (-60 dB) is -2.0.
-    The features do not change with the recording's gain.
+    The features do not change with the recording's gain.  ``warp``: see :func:`mel_filterbank`.
     """
     x = torch.as_tensor(np.asarray(wave, dtype=np.float32) if not torch.is_tensor(wave) else wave)
     single = x.ndim == 1
@@ -149,7 +163,8 @@ def log_mel(wave, top_db: float = TOP_DB) -> torch.Tensor:
     spec = torch.stft(x.float(), N_FFT, hop_length=HOP, win_length=WIN,
                       window=_hann(), center=True, return_complex=True)  # (B, F, frames)
     power = spec.real ** 2 + spec.imag ** 2
-    mel = power.transpose(1, 2) @ mel_filterbank()                       # (B, frames, M)
+    fb = mel_filterbank() if warp == 1.0 else mel_filterbank(warp=round(float(warp), 3))
+    mel = power.transpose(1, 2) @ fb                                     # (B, frames, M)
     peak = mel.amax(dim=(1, 2), keepdim=True).clamp_min(1e-20)           # (B, 1, 1)
     floor = 10.0 ** (-top_db / 10.0)
     db = torch.log(torch.maximum(mel / peak, torch.tensor(floor)))       # ln: [-13.8, 0] at 60 dB

@@ -74,6 +74,21 @@ class Words:
     starts: np.ndarray
     text_positions: np.ndarray
 
+    def spans(self, top_db: float = 30.0) -> np.ndarray:
+        """``(W, 2)`` seconds where each word is spoken: from its start to the next word's start
+        (or the end), with the quiet tail cut (frames more than ``top_db`` below the word's
+        loudest, :func:`attention.models.audio.trim`)."""
+        from .audio import trim
+        s = np.round(self.starts * self.rate).astype(np.int64)
+        ends = np.append(s[1:], self.wave.shape[0])
+        out = []
+        for a, b in zip(s, ends):
+            if b - a > int(0.04 * self.rate):
+                ta, tb = trim(self.wave[a:b], self.rate, top_db=top_db, margin_s=0.0)
+                a, b = a + ta, a + tb
+            out.append((a, max(b, a + 1)))
+        return np.asarray(out, dtype=np.float64).reshape(-1, 2) / self.rate
+
 
 class _Event(ctypes.Structure):
     _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),

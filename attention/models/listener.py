@@ -49,11 +49,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as TF
-from safetensors.torch import load_file
 
 from . import audio as A
 from ..functional import AttentionResult, attend
 from ..scores import SCORES, location_features
+from .files import read_trained
 from .variants import Variant, Variants
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "listen"
@@ -98,10 +98,12 @@ class Config:
     """Architecture + calibration (stored in the JSON card; :func:`from_files` rebuilds from it)."""
     variant: str
     n_mels: int = A.N_MELS
-    encoder: str = "conv"         # "conv": local keys (see the module docstring); "bigru"
+    encoder: str = "bigru"        # "bigru" (keys = a bidirectional GRU's states) or "conv"
     conv: tuple = (96, 128)       # channels of the two stride-2 convs (the blocks keep conv[1])
     dilations: tuple = (1, 2, 2, 1)   # conv encoder: residual k5 blocks at 25 frames/s
     d_enc: int = 96               # bigru encoder: He per direction
+    cmn: bool = False             # subtract each mel band's mean over the recording (channel)
+    dropout: float = 0.0          # training only: dropout on the conv outputs and on the keys
     d_dec: int = 128              # Hd
     d_emb: int = 16
     d_att: int = 64
@@ -253,6 +255,7 @@ class Listener(nn.Module):
         if cfg.encoder == "conv":
             self.blocks = nn.ModuleList(nn.Conv1d(c2, c2, 5, padding=2 * d, dilation=d)
                                         for d in cfg.dilations)
+            self.norms = nn.ModuleList(nn.LayerNorm(c2) for _ in cfg.dilations)
         else:
             self.conv3 = nn.Conv1d(c2, c2, 3, padding=1)
             self.rnn = nn.GRU(c2, He, batch_first=True, bidirectional=True)
@@ -281,21 +284,26 @@ class Listener(nn.Module):
         past each row's length) and lengths ``(B,)``.  Every layer zeroes the padding, so a
         padded batch encodes each row exactly as alone."""
         x = feats.transpose(1, 2)                                       # (B, M, N)
+        if self.cfg.cmn:                                                # per-recording band means
+            valid0 = _valid(n_feats, x.shape[-1])[:, None]              # (B, 1, N)
+            mean = (x * valid0).sum(-1, keepdim=True) / n_feats.view(-1, 1, 1).clamp_min(1)
+            x = (x - mean) * valid0                                     # (B, M, N)
         n1 = (n_feats - 1) // 2 + 1
         n2 = (n1 - 1) // 2 + 1
+        drop = lambda z: TF.dropout(z, self.cfg.dropout, self.training)   # noqa: E731 (identity in eval)
         x = TF.relu(self.conv1(x)) * _valid(n1, x.shape[-1] // 2 + x.shape[-1] % 2)[:, None]   # (B, c1, N1)
-        x = TF.relu(self.conv2(x)) * _valid(n2, (x.shape[-1] + 1) // 2)[:, None]            # (B, c2, S)
+        x = drop(TF.relu(self.conv2(drop(x)))) * _valid(n2, (x.shape[-1] + 1) // 2)[:, None]  # (B, c2, S)
         valid = _valid(n2, x.shape[-1])[:, None]                        # (B, 1, S)
         if self.cfg.encoder == "conv":
-            for conv in self.blocks:                                    # residual, zero padding
-                x = (x + TF.relu(conv(x))) * valid                      # (B, c2, S)
-            return x.transpose(1, 2), n2                                # (B, S, dk)
+            for conv, norm in zip(self.blocks, self.norms):             # residual, zero padding
+                x = norm((x + TF.relu(conv(x))).transpose(1, 2)).transpose(1, 2) * valid   # (B, c2, S)
+            return drop(x).transpose(1, 2), n2                          # (B, S, dk)
         x = (x + TF.relu(self.conv3(x))) * valid                        # (B, c2, S)
         x = x.transpose(1, 2)                                           # (B, S, c2)
         packed = nn.utils.rnn.pack_padded_sequence(x, n2.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
         h, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-        return h, n2                                                    # (B, S, dk), (B,)
+        return drop(h), n2                                              # (B, S, dk), (B,)
 
     # ------------------------------------------------------------ speller
     def start(self, batch: int, S: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -457,22 +465,11 @@ def features_batch(waves) -> tuple[torch.Tensor, torch.Tensor]:
 
 def from_files(stem) -> tuple[Listener, dict]:
     """Load ``<stem>.safetensors`` + ``<stem>.json`` (the card); model in eval mode, no grads."""
-    stem = Path(stem)
-    st, js = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
-    if not st.is_file() or not js.is_file():
-        raise ValueError(f"no trained listener at {stem} (need {st.name} and {js.name}); "
-                         "run: python -m training listen --variant all")
-    card = json.loads(js.read_text(encoding="utf-8"))
-    cfg = dict(card["config"])
-    cfg["conv"] = tuple(cfg["conv"])
-    model = Listener(Config(**cfg))
-    missing, unexpected = model.load_state_dict(load_file(str(st)), strict=False)
-    if missing or unexpected:
-        raise ValueError(f"{st.name} does not match its card: missing {missing}, unexpected {unexpected}")
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model, card
+    def build(card: dict) -> Listener:
+        cfg = dict(card["config"])
+        cfg["conv"], cfg["dilations"] = tuple(cfg["conv"]), tuple(cfg.get("dilations", Config.dilations))
+        return Listener(Config(**cfg))
+    return read_trained(stem, build, "python -m training listen --variant all")
 
 
 def weights_dir() -> Path:

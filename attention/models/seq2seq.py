@@ -73,7 +73,6 @@ temperature fitted on validation data, stored in the card).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,12 +81,12 @@ from typing import Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
 from ..functional import AttentionResult, attend, one_of
 from ..masks import predict_positions
 from ..scores import SCORES
 from .dates import TAGS, next_chars, normalize_text
+from .files import read_trained
 from .variants import Variant, Variants
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights" / "translate"
@@ -623,21 +622,10 @@ def from_files(stem) -> tuple[Seq2Seq, dict]:
 
     The model is in eval mode with gradients off, its calibration temperature from the card.
     ValueError if a file is missing or the weights do not match their card."""
-    stem = Path(stem)
-    st, js = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
-    if not st.is_file() or not js.is_file():
-        raise ValueError(f"no trained model at {stem} (need {st.name} and {js.name}); "
-                         "run: python -m training translate --variant all")
-    card = json.loads(js.read_text(encoding="utf-8"))
-    model = Seq2Seq(Config(**card["config"]),
-                    temperature=card.get("calibration", {}).get("temperature", 1.0))
-    missing, unexpected = model.load_state_dict(load_file(str(st)), strict=False)
-    if missing or unexpected:
-        raise ValueError(f"{st.name} does not match its card: missing {missing}, unexpected {unexpected}")
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model, card
+    def build(card: dict) -> Seq2Seq:
+        return Seq2Seq(Config(**card["config"]),
+                       temperature=card.get("calibration", {}).get("temperature", 1.0))
+    return read_trained(stem, build, "python -m training translate --variant all")
 
 
 def weights_dir() -> Path:

@@ -38,6 +38,11 @@ LESSONS = [
      "The same kind of model, trained to list the digits from the largest to the smallest: each map "
      "lands on the digit being emitted, wherever it stands, so the attention jumps back and forth.",
      {"source": "test", "test_image": "36", "order": "largest_first"}),
+    ("Why location-aware attention exists: 7 7 7 7", "pages/listen.py",
+     "Four sevens, a voice the models never heard. Content-only attention scores every frame by "
+     "how it sounds, and all four sevens sound alike; location-aware attention also sees where it "
+     "listened last. The two models side by side, one row per digit.",
+     {"source": "clip", "clip": "7777", "variant": "location", "compare": "content"}),
 ]
 
 #: The live picture on Home: the first lesson's head, for its sentence.

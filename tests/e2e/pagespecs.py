@@ -96,6 +96,7 @@ OVERRIDES: dict[str, dict] = {
     # (the models read one closed character set), which tests/e2e/test_e2e_translate.py checks
     "summarize": dict(text_label="Paragraph", heatmap=False),          # a bar chart of α
     "learn": dict(static_alerts=("NumPy raises",)),   # the lesson shows the broken snippet's real error
+    "listen": dict(heatmap=False),   # first chart: waveform, log-mel and alignment subplots
 }
 
 

@@ -1,0 +1,1 @@
+"""The Listen page: spoken digit strings read by models trained here (Listen, Attend and Spell)."""
