@@ -86,15 +86,16 @@ def heard(tr, audio, short: bool = False) -> None:
     """The digits read, large, each with its calibrated probability; unsure digits marked "?".
 
     Colours come from the theme (``:green[...]`` / ``:red[...]`` markdown), so the verdict keeps
-    its contrast in the light and the dark theme; an unsure digit is marked by "?" and a wavy
-    underline, not by colour alone."""
+    its contrast in the light and the dark theme; an unsure digit is marked by "?" and a dotted
+    border, not by colour alone."""
     cells = []
     for tok, p, u in zip(tr.tokens, tr.token_probs, tr.unsure):
         if tok == "end":
             continue
-        mark = "text-decoration:underline wavy;text-underline-offset:0.18em;" if u else ""
+        mark = "border-bottom:3px dotted currentColor;" if u else ""
         cells.append(f"<span style='display:inline-block;text-align:center;margin-right:0.55em;"
-                     f"line-height:1.05'><span style='font-size:1.9rem;font-weight:700;{mark}'>"
+                     f"line-height:1.05'><span style='display:inline-block;font-size:1.9rem;font-weight:700;"
+                     f"margin-bottom:0.15em;{mark}'>"
                      f"{tok}{'?' if u else ''}</span><br><span style='font-size:0.8rem'>{p:.2f}</span></span>")
     verdict = ""
     if audio.digits is not None:
@@ -102,11 +103,10 @@ def heard(tr, audio, short: bool = False) -> None:
                    f":red[**✗ wrong** (said {' '.join(audio.digits)})]")
     body = "".join(cells) if cells else "<span style='font-size:1.6rem'>(no digits)</span>"
     label = VARIANTS[tr.variant].label
-    left, right = st.columns([1, 2.4] if short else [1, 3.2], gap="small", vertical_alignment="center")
-    with left:
-        st.markdown(f"**{label}** heard" + (f"  \n{verdict}" if verdict else ""))
-    with right:
-        st.html(f"<div aria-label='digits heard: {' '.join(tr.output) or 'none'}'>{body}</div>")
+    if short:                             # side by side: "Location-aware", the chart's title says the rest
+        label = label.split(" (")[0]
+    st.markdown(f"**{label}** heard" + (f" — {verdict}" if verdict else ""))
+    st.html(f"<div aria-label='digits heard: {' '.join(tr.output) or 'none'}'>{body}</div>")
     if not short:
         st.caption(f"Under each digit: its probability, calibrated on held-out voices; **?** = unsure "
                    f"(p < {_unsure_below(tr):.2f})." + ("" if tr.finished else
@@ -126,7 +126,7 @@ def summary(tr, row=None, title: str = "") -> str:
     columns the frame times."""
     return describe.matrix_summary(np.where(tr.mask, tr.weights, np.nan), labels(tr),
                                    [f"{t:.2f} s" for t in tr.times], focus_row=row,
-                                   rows="digit written", cols="frame", value_name="attention weight",
+                                   rows="output step", cols="frame", value_name="attention weight",
                                    title=title)
 
 
