@@ -130,16 +130,19 @@ def result(tr: compute.Translation, short: bool = False, check: bool = True) -> 
         line += " &nbsp; " + ((":green[✓ correct]" if ok else ":red[**✗ wrong**]") if short else
                               (f":green[{text}]" if ok else f":red[**{text}**]"))
     st.markdown(line)
-    _confidence(tr)
+    _confidence(tr, short)
 
 
-def _confidence(tr: compute.Translation) -> None:
+def _confidence(tr: compute.Translation, short: bool = False) -> None:
+    """The calibrated probability and the unsure flag (``short``: a narrow column's one line)."""
     p = f"calibrated p(output) = {tr.confidence:.2f}"
     if tr.unsure:
         weak = "; ".join(f"step {i} {page.inline_code(tr.tgt_labels[i])} p = {tr.calibrated[i]:.2f}"
                          for i in tr.weakest)
         st.caption(f":orange[**Unsure**: {p} < {tr.threshold:.2f}" + (f" (weakest: {weak})" if weak else "")
                    + ". Check this date yourself.]")
+    elif short:
+        st.caption(f"{p} (unsure below {tr.threshold:.2f}).")
     else:
         st.caption(f"{p} (unsure below {tr.threshold:.2f}; temperature {tr.temperature:.2f} fitted on "
                    "validation data).")
@@ -194,15 +197,17 @@ def ambiguity(ans: compute.Answer, row: int, colorscale: str) -> None:
     """An ambiguous numeric date under auto: both readings, each decoded with its tag."""
     (ra, a), (rb, b) = ans.readings
     if ans.ambiguous:
-        st.info(f"**Ambiguous**: {page.inline_code(ans.screen.text.strip())} has two readings. "
-                f"Read {ra.label}: **{a.output}**; read {rb.label}: **{b.output}**. Choose a locale "
-                "to decide. Each reading below was decoded with its locale's tag: the rows of the "
-                "month put weight on the tag (column 0), because only the tag says which number "
-                "is the month.", icon=":material/call_split:")
+        st.info(f"**Ambiguous**: {page.inline_code(ans.screen.text.strip())} reads "
+                f"**{a.output}** {ra.label} or **{b.output}** {rb.label}. Choose a locale to "
+                "decide. Below, each reading decoded with its tag: the '-' step before the month "
+                "reads the tag (column 0) and the decoder carries it into the month rows; only the "
+                "tag says which number is the month.",
+                icon=":material/call_split:")
     elif ans.presented:
         st.markdown(f"Two readings were tried; only one is a date: **{ans.presented}**.")
-    pair([(f"Read {r.label}", t, key) for (r, t), key in zip(ans.readings, ("heatmap", "heatmap_b"))],
-         row, colorscale, check=False)
+    # one line per heading (the locale lists are in the note above), so the two maps align
+    pair([(f"**{r.label.split(' (')[0].capitalize()}**, tag {tag_label(r.tag)}", t, key)
+          for (r, t), key in zip(ans.readings, ("heatmap", "heatmap_b"))], row, colorscale, check=False)
 
 
 def constrained(ans: compute.Answer, row: int, colorscale: str) -> None:

@@ -34,6 +34,7 @@ LOCALES = {"en_US": "English (US) · en_US", "en_GB": "English (UK) · en_GB", "
 def doc_shot(page, name: str) -> None:
     if os.environ.get("TRANSLATE_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")  # no focus ring
         page.locator('[data-testid="stMain"]').evaluate("m => m.scrollTo(0, 0)")
         page.wait_for_timeout(300)
         page.screenshot(path=str(DOCS / f"translate_{name}.png"))
