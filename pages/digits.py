@@ -2,8 +2,9 @@
 digit string -- drawn, uploaded or a generated test image -- and show where they looked."""
 import streamlit as st
 
+from attention.models.captioner import VARIANTS
 from features.digits import compute, state, view
-from ui import page, params as P
+from ui import learning, page, params as P
 
 prefs = page.setup("digits")
 page.notices(P.load("digits", state.PARAMS))
@@ -35,5 +36,8 @@ if r is not None:
     view.explain(r)
 with page.guard("show the accuracy table"):
     view.accuracy()
+with page.guard("show the model card"):
+    view.model_card(s.variant, s.order, prefs.colorscale)
+learning.how_it_learned("caption", VARIANTS, variant=s.variant, order=s.order, colorscale=prefs.colorscale)
 
 page.share_link(P.publish("digits", state.PARAMS), "digits")

@@ -1,9 +1,11 @@
-"""The Read digits page (AppTest): with a generated test image and with a (simulated) drawing,
-the caption and every map drawn are the model's own decode; bad input keeps the previous result.
+"""The Read digits page (AppTest): with a test image and with a (simulated) drawing, the
+caption and every map drawn are the model's own decode; the hard map colours the cell used
+(alpha as a second view); the accuracy table and the model card are the cards'; bad input keeps
+the previous result; MNIST is credited where MNIST digits are shown.
 
 The canvas cannot be driven in AppTest, so ``streamlit_drawable_canvas.st_canvas`` is replaced
-by a stand-in returning a picture drawn with the test stroke font (the real canvas is driven
-with the mouse in ``tests/e2e/test_e2e_digits.py``).
+by a stand-in returning a canvas image of the independent stroke set (``tests/digit_eval.py``;
+the real canvas is driven with the mouse in ``tests/e2e/test_e2e_digits.py``).
 """
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import pytest
 import torch
 
 from attention.models.captioner import load
-from tests.digit_strokes import render, string_strokes
-from tests.plotly_utils import chart_spec, decode, run_page
 from attention.models import digits as DR
-from training import digits as D
+from attention.models.captioner import MNIST_CREDIT, test_image_info
+from tests import digit_eval as E
+from tests.plotly_utils import chart_spec, decode, run_page
+
+D = DR
 
 PAGE = __import__("pathlib").Path(__file__).resolve().parent.parent / "pages" / "digits.py"
 
@@ -51,7 +55,7 @@ def test_test_image_caption_and_maps_are_the_models_decode(variant):
     assert f"`{dec.caption(0)}`" in _caption(at).replace("?", "")
     z, spec = _panels(at)
     assert len(z) == n
-    ref = dec.attn_probs if variant == "hard" else dec.weights            # what the panels colour
+    ref = dec.weights                                                     # what the panels colour
     for t in range(n):
         assert np.allclose(z[t].reshape(-1), ref[0, t].numpy(), atol=1e-6)
     if variant == "hard":       # the star sits on the arg-max cell that was used
@@ -76,6 +80,22 @@ def test_test_image_caption_and_maps_are_the_models_decode(variant):
     assert np.all(np.diff(table[wcol].to_numpy()) <= 0)                 # largest weight first
 
 
+def test_hard_map_shows_the_cell_used_and_alpha_as_a_second_view():
+    k = 7
+    image, _ = _pick(k)
+    dec = _decode("hard", image)
+    n = int(dec.lengths[0])
+    at = run_page(PAGE, source="test", test_image=str(k), variant="hard", hard_view="alpha")
+    z, _ = _panels(at)
+    for t in range(n):
+        assert np.allclose(z[t].reshape(-1), dec.attn_probs[0, t].numpy(), atol=1e-6)
+    at = run_page(PAGE, source="test", test_image=str(k), variant="hard")
+    z, _ = _panels(at)
+    for t in range(n):                                   # one-hot: the cell used, weight 1
+        assert np.allclose(z[t].reshape(-1), dec.weights[0, t].numpy(), atol=1e-6)
+        assert z[t].max() == 1.0 and (z[t] > 0).sum() == 1
+
+
 def test_accuracy_table_is_the_cards():
     from features.digits import compute
     at = run_page(PAGE, source="test")
@@ -84,8 +104,38 @@ def test_accuracy_table_is_the_cards():
     for order, label in compute.ORDER_LABELS.items():
         for v, card in compute.cards(order).items():
             row = df[(df["attention"] == v) & (df["captions"] == label.lower())].iloc[0]
-            assert row["exact, 4-digit strings"] == pytest.approx(card["test"]["exact_4_digits"])
-            assert row["per digit"] == pytest.approx(card["test"]["per_digit"])
+            for key, name in compute.EVAL_SETS.items():
+                assert row[name] == pytest.approx(card["eval"]["results"][key]["exact_4_digits"])
+            assert row["validation (same generator)"] == pytest.approx(card["validation"]["exact_4_digits"])
+
+
+def test_model_card_shows_the_cards_confusion_and_unsure_quality():
+    from features.digits import compute
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(PAGE), default_timeout=90)
+    at.query_params["source"] = "test"
+    at.session_state["_digits_card"] = True
+    at.run()
+    assert not at.exception
+    spec = chart_spec(at, key="confusion")
+    heat = [t for t in spec["data"] if t["type"] == "heatmap"][0]
+    text = np.array(heat["text"], dtype=int)
+    assert np.array_equal(text, compute.confusion("soft", "left_to_right"))
+    card = compute.cards("left_to_right")["soft"]
+    q = card["eval"]["results"]["strokes"]["unsure"]
+    md = " ".join(m.value for m in at.markdown)
+    assert f"{q['precision']:.3f}" in md and f"{q['recall']:.3f}" in md
+
+
+def test_test_images_holding_mnist_digits_credit_mnist():
+    kinds, mnist = test_image_info()
+    k = int(np.flatnonzero(mnist)[0])
+    at = run_page(PAGE, source="test", test_image=str(k))
+    assert any(MNIST_CREDIT in c.value for c in at.caption)
+    assert "MNIST" in kinds[k]
+    k = int(np.flatnonzero(~mnist)[0])
+    at = run_page(PAGE, source="test", test_image=str(k))
+    assert not any(MNIST_CREDIT in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("variant", ["soft", "local_p_2d"])
@@ -123,12 +173,10 @@ def _fake_canvas(monkeypatch, holder):
     monkeypatch.setattr(sdc, "st_canvas", lambda **kw: Res())
 
 
-def _rgba(text, size=(440, 150), height=90):
-    g = render(string_strokes(text, 20, 30, height), size, width=9)
-    out = np.zeros(g.shape + (4,), np.uint8)
-    out[..., :3] = g[..., None]
-    out[..., 3] = 255
-    return out
+def _drawing(k: int):
+    """A canvas image of the independent stroke set, drawn with the page's 12 px pen."""
+    text, _, lines = E.stroke_set(k + 1, seed=7, lengths=(4,))[k]
+    return text, E.render_canvas(lines, pen=12)
 
 
 def test_drawing_is_read_and_bad_drawings_keep_the_previous_result(monkeypatch):
@@ -140,16 +188,18 @@ def test_drawing_is_read_and_bad_drawings_keep_the_previous_result(monkeypatch):
     assert not at.exception
     assert any("example" in c.value for c in at.caption)           # nothing drawn yet: an example
     _fake_canvas(monkeypatch, holder)
-    holder["img"] = _rgba("2026")
+    text, holder["img"] = _drawing(0)
     at.run()
-    assert "`2 0 2 6`" in _caption(at)
+    want = " ".join(text)
+    assert f"`{want}`" in _caption(at).replace("?", "")
     prep = DR.preprocess(holder["img"])
     dec = _decode("soft", prep.image)
     z, _ = _panels(at)
-    assert dec.caption(0) == "2 0 2 6"
+    assert dec.caption(0) == want
     assert all(np.allclose(z[t].reshape(-1), dec.weights[0, t].numpy(), atol=1e-6) for t in range(4))
+    many = E.render_canvas(E.strokes_for("31415926", np.random.default_rng(1), pen=6), pen=6)
     for bad, words in ((np.full((150, 440, 4), 255, np.uint8), "canvas is empty"),
-                       (_rgba("31415926", size=(900, 150), height=70), "more digits"),
+                       (many, "more digits"),
                        (np.random.default_rng(1).integers(0, 256, (150, 440, 4)).astype(np.uint8),
                         "not look like digits")):
         bad = bad.copy()
@@ -158,7 +208,7 @@ def test_drawing_is_read_and_bad_drawings_keep_the_previous_result(monkeypatch):
         at.run()
         assert not at.exception
         assert any(words in w.value for w in at.warning), [w.value for w in at.warning]
-        assert "`2 0 2 6`" in _caption(at)                           # the previous result stays
+        assert f"`{want}`" in _caption(at).replace("?", "")          # the previous result stays
 
 
 @pytest.mark.parametrize("key", ["model", "variant"])

@@ -1,13 +1,21 @@
 """Show, Attend and Tell (Xu et al. 2015) on handwritten digit strings.
 
-A small CNN turns a ``32 x 96`` image into a ``4 x 12`` grid of feature vectors
-``a_i`` (``i = row * 12 + col``); a GRU decoder emits one digit per step and, at every
-step, attends over the grid through :func:`attention.attend`:
+A small CNN turns a ``32 x 96`` image into a ``4 x 12`` grid of feature vectors ``a_i``
+(``i = row * 12 + col``), to which a learned position embedding ``P_i`` (one vector per cell) is
+added, so a cell's feature also says where it is; a GRU decoder emits one digit per step and,
+at every step, attends over the grid through :func:`attention.attend`:
 
     alpha_t = attend(h_{t-1}, a)          # (B, 1, 48) weights over the cells
-    z_t     = sum_i alpha_ti a_i          # context
+    beta_t  = sigmoid(f_beta(h_{t-1}))    # soft and local: the gate, how much context to let in
+    z_t     = beta_t sum_i alpha_ti a_i   # context
     h_t     = GRU([E y_{t-1}, z_t], h_{t-1})
-    p(y_t)  = softmax(L_o tanh(L_h h_t + L_z z_t + E y_{t-1}))
+    p(y_t)  = softmax(L_o tanh(L_h h_t + L_z z_t + E y_{t-1}) / T)
+
+``T`` is a temperature fitted after training on validation strings (calibration): the
+probabilities a page shows, and its "unsure" flag, are the calibrated ones; the arg-max, and so
+the caption, does not depend on it.  The gate ``beta`` is Xu et al.'s sec. 4.2.1 for the
+deterministic (soft) attention, used here by the soft and local models; the hard model has
+none, as in the paper's sec. 4.1 (its context is the one cell it reads).
 
 Scores are Bahdanau's additive ``e_ti = v^T tanh(W1 h_{t-1} + W2 a_i)``.  One class,
 three attention variants (:data:`VARIANTS`, ``CaptionConfig.variant``):
@@ -16,7 +24,9 @@ three attention variants (:data:`VARIANTS`, ``CaptionConfig.variant``):
 * ``hard``:  stochastic hard attention.  Training samples ONE cell per step,
   ``s_t ~ Multinomial(alpha_t)`` (``normalization="hard_sampled"``), and learns the
   attention by REINFORCE with a moving-average baseline and an entropy bonus, using
-  ``result.probs`` (the soft alpha the one-hot was drawn from) for ``log p(s_t)``.
+  ``result.probs`` (the soft alpha the one-hot was drawn from) for ``log p(s_t)``; the reward
+  of the cell read at step t is the log-likelihood of every digit from step t on (reward-to-go:
+  that cell changes all later steps through the decoder state).
   Test time: the arg-max cell (``normalization="hard"``); :meth:`Captioner.decode`
   with ``sample=True`` draws seeded samples instead.
 * ``local_p_2d``: 2-D local-p.  A predicted centre ``p_t = (h-1, w-1) * sigmoid(v_p^T tanh(W_p h_{t-1}))``
@@ -59,31 +69,36 @@ VARIANTS = Variants("caption", [
             attend=dict(score="additive", scope="global", normalization="soft"),
             description="Soft attention: a softmax over all 48 cells; the context is their "
                         "weighted mean.",
-            paper="Xu et al. 2015, sec. 4.2 (deterministic soft attention), without the gate β",
+            paper="Xu et al. 2015, sec. 4.2 (deterministic soft attention) with the gate β of sec. 4.2.1",
             caption="Where the soft model looked for each digit: α = softmax of the scores over all "
                     "48 cells of the 4 × 12 feature grid (each map sums to 1).",
-            formula=_ADD + r",\ \ \alpha_t = \mathrm{softmax}(e_t),\ \ z_t = \textstyle\sum_i \alpha_{ti} a_i"),
+            formula=_ADD + r",\ \ \alpha_t = \mathrm{softmax}(e_t),\ \ \beta_t = \sigma(f_\beta(h_{t-1})),\ \ "
+                    r"z_t = \beta_t \textstyle\sum_i \alpha_{ti} a_i",
+            extra=dict(gate=True)),
     Variant("hard", "Hard (stochastic)",
             attend=dict(score="additive", scope="global", normalization="hard"),
             description="Hard attention: one cell per digit, sampled from the softmax in training "
                         "(REINFORCE), the arg-max at test time.",
-            paper="Xu et al. 2015, sec. 4.1 (stochastic hard attention)",
-            caption="Hard attention reads ONE cell per digit: ★ the arg-max cell it used; colour = α, "
-                    "the distribution it is drawn from; pink rings = cells drawn by the stochastic "
-                    "samples (×count).",
+            paper="Xu et al. 2015, sec. 4.1 (stochastic hard attention; no gate β: the paper adds it "
+                  "to the soft model only, and the context here is the one cell read)",
+            caption="Hard attention reads ONE cell per digit: the coloured cell (★) is the one it "
+                    "used, weight 1 (the arg-max of α); pink rings = cells drawn by the stochastic "
+                    "samples (×count). Choose “α” above to see the distribution the cell is drawn from.",
             formula=_ADD + r",\ \ s_t \sim \mathrm{Multinomial}(\alpha_t)\ \text{(training)},\ \ "
                     r"s_t = \arg\max_i \alpha_{ti}\ \text{(test)},\ \ z_t = a_{s_t}",
-            extra=dict(train_normalization="hard_sampled")),
+            extra=dict(train_normalization="hard_sampled", gate=False)),
     Variant("local_p_2d", "Local 2-D (local-p)",
             attend=dict(score="additive", scope="local_p", normalization="soft"),
             description="Local attention on the grid: a predicted centre p_t and a window of "
                         "Chebyshev radius D around it, weighted by a 2-D Gaussian.",
-            paper="Luong et al. 2015 local-p (eq. 9-10), on a 2-D grid",
+            paper="Luong et al. 2015 local-p (eq. 9-10), on a 2-D grid, with Xu et al.'s gate β",
             caption="Local attention: × the predicted centre p, dashed = the window (cells within "
                     "{window} rows and columns of p); cells outside get exactly 0.",
             formula=r"p_t = (h-1, w-1)\,\mathrm{sigmoid}(v_p^{\top}\tanh(W_p h_{t-1})),\ \ "
                     r"\alpha_{ti} = \mathrm{softmax}_{\max|i - p_t| \le D}(e_{ti})\, "
-                    r"e^{-\lVert i - p_t \rVert^2 / 2\sigma^2},\ \sigma = D/2"),
+                    r"e^{-\lVert i - p_t \rVert^2 / 2\sigma^2},\ \sigma = D/2,\ \ "
+                    r"z_t = \beta_t \textstyle\sum_i \alpha_{ti} a_i",
+            extra=dict(gate=True)),
 ])
 N_DIGITS = 10
 END = 10            # token "end of string"
@@ -111,6 +126,7 @@ class CaptionConfig:
     d_att: int = 64
     window: int = 2                        # local_p_2d: D (Chebyshev radius, Gaussian sigma = D/2)
     max_steps: int = 7                     # 6 digits + END
+    gate: bool = False                     # Xu et al.'s beta_t = sigmoid(f_beta(h_{t-1})) on the context
 
     def __post_init__(self):
         one_of("variant", self.variant, VARIANTS.names())
@@ -132,6 +148,7 @@ class Decoded:
     attn_probs: ``(B, T, N)`` hard: the soft distribution the cell is taken from; else None.
     mask:       ``(B, T, N)`` bool, the cells in scope (all True for soft and hard).
     gaussian:   ``(B, T, N)`` local_p_2d: the Gaussian factor ``exp(-|cell - p_t|^2 / 2 (D/2)^2)``; else None.
+    beta:       ``(B, T)`` the gate beta_t on the context (models with ``gate``); else None.
     """
     tokens: torch.Tensor
     lengths: torch.Tensor
@@ -145,6 +162,7 @@ class Decoded:
     attn_probs: Optional[torch.Tensor] = None
     mask: Optional[torch.Tensor] = None
     gaussian: Optional[torch.Tensor] = None
+    beta: Optional[torch.Tensor] = None
 
     def caption(self, b: int = 0) -> str:
         """Digits of item ``b`` separated by spaces, e.g. ``"2 0 2 6"``."""
@@ -182,10 +200,15 @@ class Captioner(nn.Module):
         self.L_h = nn.Linear(cfg.d_hid, cfg.d_emb)
         self.L_z = nn.Linear(cfg.d_feat, cfg.d_emb)
         self.L_o = nn.Linear(cfg.d_emb, N_OUT)
+        if cfg.gate:
+            self.f_beta = nn.Linear(cfg.d_hid, 1)
+        # the softmax temperature T, fitted on validation strings after training (calibration)
+        self.register_buffer("temperature", torch.ones(()))
 
     # ------------------------------------------------------------ pieces
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """images ``(B, 1, 32, 96)`` (ink = 1) -> cell features ``a`` ``(B, h*w, D)``."""
+        """images ``(B, 1, 32, 96)`` (ink = 1) -> cell features ``a`` ``(B, h*w, D)``: the CNN's
+        features plus the learned position embedding ``P`` ``(h*w, D)`` of each cell."""
         f = self.cnn(images)                                     # (B, D, h, w)
         B, D, h, w = f.shape
         return f.flatten(2).transpose(1, 2) + self.pos           # (B, h*w, D)
@@ -224,6 +247,10 @@ class Captioner(nn.Module):
                       positions=self.centre(h).unsqueeze(1))     # (B, 1, 2)
         return attend(q, a, a, **kw)
 
+    def gate(self, h: torch.Tensor) -> Optional[torch.Tensor]:
+        """beta_t = sigmoid(f_beta(h_{t-1})) ``(B, 1)`` from ``h (B, d_hid)``; None without a gate."""
+        return torch.sigmoid(self.f_beta(h)) if self.cfg.gate else None
+
     def step_out(self, h: torch.Tensor, z: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         """Deep output: logits ``(B, 11)`` from h ``(B, d_hid)``, z ``(B, D)``, E y ``(B, d_emb)``."""
         return self.L_o(torch.tanh(self.L_h(h) + self.L_z(z) + e))
@@ -239,7 +266,8 @@ class Captioner(nn.Module):
         one ``sum_i alpha_i a_i`` (``result.probs @ a``) instead of the sampled cell -- Xu et
         al.'s variance reduction ("with probability 0.5 ... set the sampled attention
         location to its expected value").
-        Returns logits ``(B, T, 11)``, weights ``(B, T, N)`` and, for hard, the sampled
+        Returns logits ``(B, T, 11)`` (not divided by the temperature), weights ``(B, T, N)``
+        and, for hard, the sampled
         cells' log-probabilities ``(B, T)`` and the entropies of alpha ``(B, T)``.
         """
         a = self.encode(images)                                  # (B, N, D)
@@ -254,6 +282,9 @@ class Captioner(nn.Module):
             if expected is not None and r.probs is not None:
                 z_exp = (r.probs @ a)[:, 0]                      # (B, D) expected context
                 z = torch.where(expected[:, None], z_exp, z)
+            beta = self.gate(h)                                  # (B, 1) or None
+            if beta is not None:
+                z = beta * z
             e = self.emb(prev)                                   # (B, d_emb)
             h = self.gru(torch.cat([e, z], -1), h)               # (B, d_hid)
             logits.append(self.step_out(h, z, e))
@@ -289,13 +320,17 @@ class Captioner(nn.Module):
         alive = torch.ones(B, dtype=torch.bool)
         lengths = torch.zeros(B, dtype=torch.long)
         rec = {k: [] for k in ("tokens", "weights", "scores", "probs", "centres", "cells", "ap",
-                               "mask", "gauss")}
+                               "mask", "gauss", "beta")}
         for t in range(T):
             r = self.attend_step(h, a, sample=sample, seed=seed * 64 + t)
             z = r.output[:, 0]                                   # (B, D)
+            beta = self.gate(h)                                  # (B, 1) or None
+            if beta is not None:
+                z = beta * z
+                rec["beta"].append(beta[:, 0])
             e = self.emb(prev)
             h = self.gru(torch.cat([e, z], -1), h)
-            p = F.softmax(self.step_out(h, z, e), -1)            # (B, 11)
+            p = F.softmax(self.step_out(h, z, e) / self.temperature, -1)   # (B, 11), calibrated
             tok = p.argmax(-1)                                   # (B,)
             rec["tokens"].append(torch.where(alive, tok, torch.full_like(tok, -1)))
             rec["weights"].append(r.weights[:, 0])
@@ -322,7 +357,7 @@ class Captioner(nn.Module):
         return Decoded(tokens=tokens, lengths=lengths, finished=~alive,
                        weights=torch.stack(rec["weights"], 1), scores=torch.stack(rec["scores"], 1),
                        probs=probs, confidence=conf, centres=st("centres"), cells=st("cells"),
-                       attn_probs=st("ap"), mask=st("mask"), gaussian=st("gauss"))
+                       attn_probs=st("ap"), mask=st("mask"), gaussian=st("gauss"), beta=st("beta"))
 
 
 # ------------------------------------------------------------------ targets & saving
@@ -368,6 +403,21 @@ def test_images(order: str = "left_to_right", path: Optional[Path] = None) -> tu
         digits = in_order(z["digits"].astype(np.int64), order)             # (N, L)
     imgs.flags.writeable = False
     return imgs, tuple(" ".join(str(int(x)) for x in row if x >= 0) for row in digits)
+
+
+def test_image_info(path: Optional[Path] = None) -> tuple[tuple[str, ...], np.ndarray]:
+    """What each shipped test image is (``"MNIST digits on a photo"``, ...) and whether it holds
+    MNIST digits ``(N,)`` bool (those need the MNIST attribution wherever they are shown)."""
+    with np.load(path or TEST_IMAGES) as z:
+        n = len(z["images"])
+        kinds = tuple(str(k) for k in z["kind"]) if "kind" in z.files else ("generated string",) * n
+        mnist = z["mnist"].astype(bool) if "mnist" in z.files else np.zeros(n, bool)
+    return kinds, mnist
+
+
+#: How to credit MNIST wherever its digits are shown (CC BY-SA 3.0).
+MNIST_CREDIT = ("MNIST digits: the MNIST database by Yann LeCun, Corinna Cortes and Christopher J. C. "
+                "Burges, CC BY-SA 3.0")
 
 
 def load(variant: str, root: Optional[Path] = None, order: str = "left_to_right") -> tuple[Captioner, dict]:

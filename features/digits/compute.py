@@ -23,7 +23,10 @@ from ui import models
 
 from .state import ORDER_LABELS
 
-LOW_CONFIDENCE = 0.8        # a digit read with probability below this is labelled "unsure"
+LOW_CONFIDENCE = 0.8        # "unsure" threshold of a model whose card has no calibration
+#: The independent evaluation sets named in the cards (written by benchmarks/digits_eval.py).
+EVAL_SETS = {"mnist": "MNIST, held-out writers", "strokes": "canvas strokes (other shapes)",
+             "photos": "phone photos (simulated)"}
 
 
 def model(variant: str, order: str = "left_to_right"):
@@ -40,9 +43,20 @@ def cards(order: str = "left_to_right") -> dict:
 
 @functools.lru_cache(maxsize=2)
 def test_images(order: str = "left_to_right") -> tuple[np.ndarray, tuple[str, ...]]:
-    """The shipped test strings (test-pool digits only): images ``(N, 32, 96)`` float32
+    """The shipped test strings (never trained on): model inputs ``(N, 32, 96)`` float32
     (read-only; the same for every order) and their true captions in ``order``."""
     return captioner.test_images(order)
+
+
+@functools.lru_cache(maxsize=1)
+def test_image_info() -> tuple[tuple[str, ...], np.ndarray]:
+    """What each test image is, and whether it holds MNIST digits (to credit MNIST)."""
+    return captioner.test_image_info()
+
+
+def threshold(variant: str, order: str = "left_to_right") -> float:
+    """The model's calibrated "unsure" threshold (its card), else :data:`LOW_CONFIDENCE`."""
+    return float(cards(order).get(variant, {}).get("calibration", {}).get("threshold", LOW_CONFIDENCE))
 
 
 def prepare(raw: np.ndarray) -> pictures.Preprocessed:
@@ -66,6 +80,8 @@ class Reading:
                 one-hot cell; local: softmax over the window x Gaussian).
     scores:     ``(n, N)`` raw scores e.  mask: ``(n, N)`` cells in scope.
     alpha:      hard: ``(n, N)`` the distribution the cell is taken from; else None.
+    beta:       ``(n,)`` the gate on the context (soft, local); else None.
+    threshold:  a digit whose (calibrated) probability is below this is "unsure".
     cells:      hard: ``(n,)`` the arg-max cell used.
     samples:    hard: per digit, ``[(row, col, count), ...]`` of cells drawn by the samples.
     sample_captions: hard: the caption each sample read.
@@ -88,6 +104,8 @@ class Reading:
     sample_captions: tuple = ()
     centres: Optional[np.ndarray] = None
     gaussian: Optional[np.ndarray] = None
+    beta: Optional[np.ndarray] = None
+    threshold: float = LOW_CONFIDENCE
 
     @property
     def caption(self) -> str:
@@ -103,8 +121,8 @@ class Reading:
 
     @property
     def unsure(self) -> list[int]:
-        """Indices of digits read with probability below :data:`LOW_CONFIDENCE`."""
-        return [i for i, c in enumerate(self.confidence) if c < LOW_CONFIDENCE]
+        """Indices of digits read with a calibrated probability below the model's threshold."""
+        return [i for i, c in enumerate(self.confidence) if c < self.threshold]
 
 
 def _np(t) -> Optional[np.ndarray]:
@@ -140,10 +158,13 @@ def read(image: np.ndarray, variant: str, order: str = "left_to_right", n_sample
                      sample_captions=tuple(s.caption(b) for b in range(n_samples)))
     if var.windowed:
         extra = dict(centres=_np(d.centres[0, keep]), gaussian=_np(d.gaussian[0, keep]))
+    if d.beta is not None:
+        extra["beta"] = _np(d.beta[0, keep])
     return Reading(variant=variant, order=order, digits=tuple(int(t) for t in toks[:n]),
                    confidence=_np(d.confidence[0, keep]), end_confidence=end_conf, finished=finished,
                    maps=_np(d.weights[0, keep]), scores=_np(d.scores[0, keep]),
-                   mask=d.mask[0, keep].numpy(), grid=(gh, gw), window=m.cfg.window, **extra)
+                   mask=d.mask[0, keep].numpy(), grid=(gh, gw), window=m.cfg.window,
+                   threshold=threshold(variant, order), **extra)
 
 
 def window_box(mask_row, grid: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -181,22 +202,49 @@ def cell_table(r: Reading, i: int) -> dict:
 
 
 def accuracy_rows() -> list[dict]:
-    """One row per shipped model (caption order, attention), from its card."""
+    """One row per shipped model (caption order, attention): exact match on 4-digit strings of
+    each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),
+    the validation strings of the training generator, the unsure flag, size and training time."""
     rows = []
     for order, v, c in [(o, v, c) for o in ORDER_LABELS for v, c in cards(o).items()]:
-        t = c.get("test", {})
+        ev = c.get("eval", {}).get("results", {})
+        va = c.get("validation", {})
         tr = c.get("training", {})
-        rows.append({
-            "captions": ORDER_LABELS[order].lower(),
-            "attention": v,
-            "exact string": t.get("exact"), "per digit": t.get("per_digit"),
-            "exact, 4-digit strings": t.get("exact_4_digits"),
-            "test strings": t.get("n_test"), "4-digit test strings": t.get("n_test_4_digits"),
-            "parameters": c.get("params"),
+        row = {"captions": ORDER_LABELS[order].lower(), "attention": v}
+        for key, name in EVAL_SETS.items():
+            row[name] = ev.get(key, {}).get("exact_4_digits")
+        row.update({
+            "validation (same generator)": va.get("exact_4_digits"),
             "weights (kB)": None if c.get("weights_bytes") is None else round(c["weights_bytes"] / 1024),
             "training CPU (s)": tr.get("cpu_seconds"),
             "training wall (s)": tr.get("wall_seconds"),
-            "threads": (tr.get("environment") or {}).get("threads"),
             "steps": tr.get("steps"),
         })
+        rows.append(row)
     return rows
+
+
+def confusion(variant: str, order: str, sets=tuple(EVAL_SETS)) -> Optional[np.ndarray]:
+    """The digit confusion ``(11, 11)`` of a model summed over evaluation ``sets`` (rows = true
+    digit, columns = digit read; index 10 = none: a digit missed / one too many), from its card;
+    None when the card has no evaluation."""
+    ev = cards(order).get(variant, {}).get("eval", {}).get("results", {})
+    ms = [np.asarray(ev[s]["confusion"]) for s in sets if s in ev and "confusion" in ev[s]]
+    return np.sum(ms, axis=0) if ms else None
+
+
+def unsure_quality(variant: str, order: str) -> dict:
+    """``{set: {"precision", "recall", ...}}`` of the unsure flag on the evaluation sets (card)."""
+    ev = cards(order).get(variant, {}).get("eval", {}).get("results", {})
+    return {s: ev[s]["unsure"] for s in EVAL_SETS if s in ev and "unsure" in ev[s]}
+
+
+def worst_pair(m: np.ndarray) -> tuple[int, int, int, int]:
+    """The two digits most often read as each other in a confusion ``(11, 11)``:
+    ``(a, b, a read as b, b read as a)``."""
+    c = np.asarray(m)[:10, :10]
+    s = c + c.T
+    np.fill_diagonal(s, -1)
+    a, b = np.unravel_index(int(np.argmax(s)), s.shape)
+    a, b = sorted((int(a), int(b)))
+    return a, b, int(c[a, b]), int(c[b, a])

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from figures.common import escape_label
 from figures.image import SAMPLE_COLOUR, fade_colorscale
+from figures.matrix import matrix_heatmap
 
 PIX = 8                      # pixels per cell side
 CENTRE_COLOUR = "#e8590c"
@@ -136,4 +137,16 @@ def cell_map(image: np.ndarray, values: np.ndarray, grid: tuple[int, int], *, ti
     fig.update_layout(title=dict(text=escape_label(title)), height=height,
                       margin=dict(l=10, r=10, t=40 if title else 10, b=10), dragmode=False,
                       hovermode="closest")
+    return fig
+
+
+def confusion(m: np.ndarray, labels: Sequence[str], *, colorscale: str = "Viridis") -> go.Figure:
+    """A digit confusion matrix ``(n, n)`` counts (rows = true, columns = read) with every count in
+    its cell; colour = the share of its row (so each true digit's errors stand out)."""
+    m = np.asarray(m, dtype=np.float64)
+    share = m / np.maximum(m.sum(1, keepdims=True), 1)
+    fig = matrix_heatmap(share, list(labels), list(labels), colorscale=colorscale, zmin=0.0, zmax=1.0,
+                         value_name="share of the row", x_title="digit read", y_title="true digit",
+                         height=430)
+    fig.update_traces(text=m.astype(int).astype(str), texttemplate="%{text}", selector=dict(type="heatmap"))
     return fig

@@ -5,9 +5,9 @@ them): each was trained with one attention type.  A drawing or an upload is not 
 private); the link opens the same view with the chosen test image.
 """
 from attention.models.captioner import ORDERS, VARIANTS
-from ui import params as P
+from ui import learning, params as P
 
-N_PICK = 100          # generated test images offered (test pool only)
+N_PICK = 100          # test images offered (strings never trained on)
 MAX_STEPS = 7         # 6 digits + END
 
 MODEL_LABELS = VARIANTS.labels()
@@ -25,7 +25,10 @@ PARAMS = [
                   "has to jump to wherever the next one is."),
     P.Int("test_image", "Test image #", 0, lo=0, hi=N_PICK - 1),
     P.Int("step", "Digit shown large", 1, lo=1, hi=MAX_STEPS),
+    P.Choice("hard_view", "Hard: colour the cells by", "used", options=("used", "alpha"),
+             labels={"used": "the cell used (weight 1)", "alpha": "α, the distribution it is drawn from"}),
     P.Int("samples", "Hard: samples drawn", 8, lo=1, hi=32),
     P.Int("seed", "Hard: seed of the samples", 0, lo=0, hi=9999),
+    *learning.params("learn"),          # "How it learned" (the training replays): open, input #, step
 ]
 BY = {p.key: p for p in PARAMS}

@@ -1,0 +1,89 @@
+"""The digit captioners on the independent evaluation sets (tests/digit_eval.py), through the
+page's whole path (picture -> preprocess -> check_input -> greedy decode).
+
+    python benchmarks/digits_eval.py                          # print the table (both orders)
+    python benchmarks/digits_eval.py --write-cards            # also store it in each card's "eval"
+    python benchmarks/digits_eval.py --out benchmarks/results/digits_eval.json
+
+Sets (fixed seeds, see ``tests/caption_eval.SET_ARGS``): ``mnist`` = 300 four-digit strings of
+real MNIST digits from the writer group held out of training (skipped when ../shared/data/mnist
+is missing), ``strokes`` = 300 four-digit canvas drawings in a stroke font kept only in tests,
+``photos`` = 200 simulated phone photos (3-6 digits).  Training never imports any of this; the
+numbers reach the cards only through this script.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from attention.models import captioner  # noqa: E402
+from tests import caption_eval as CE  # noqa: E402
+
+
+def evaluate(variant: str, order: str, sets, inputs, threshold=None) -> dict:
+    """Scores of one shipped model on every set (``inputs``: set -> prepared model inputs)."""
+    model, card = captioner.load(variant, order=order)
+    thr = threshold if threshold is not None else card.get("calibration", {}).get("threshold")
+    out = {}
+    for name, items in sets.items():
+        truths = [t for t, _ in items]
+        reads = CE.read_all(model, None, inputs=inputs[name])
+        s = CE.score(truths, reads, order)
+        if thr is not None:
+            s["unsure"] = CE.unsure_quality(truths, reads, thr, order)
+        out[name] = s
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--order", default="all", choices=("all",) + captioner.ORDERS)
+    ap.add_argument("--variant", default="all", choices=("all",) + captioner.VARIANTS.names())
+    ap.add_argument("--write-cards", action="store_true", help="store the results in each card's 'eval'")
+    ap.add_argument("--out", type=Path, default=None, help="also write all results to this JSON file")
+    ap.add_argument("--threshold", type=float, default=None,
+                    help="'unsure' threshold (default: the card's calibrated one)")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    sets = {s: CE.eval_set(s) for s in CE.available_sets()}
+    if "mnist" not in sets:
+        print(f"skipping the MNIST set: {CE.E.MNIST_SKIP_REASON}")
+    inputs = {s: CE.prepare([img for _, img in items]) for s, items in sets.items()}
+    print(f"sets built and preprocessed in {time.perf_counter() - t0:.0f} s")
+    results = {}
+    for order in captioner.ORDERS if a.order == "all" else (a.order,):
+        for v in captioner.VARIANTS.names() if a.variant == "all" else (a.variant,):
+            r = evaluate(v, order, sets, inputs, a.threshold)
+            results[f"{order}/{v}"] = r
+            line = "  ".join(f"{s}: exact {x['exact']:.3f} (4-digit {x['exact_4_digits'] or 0:.3f}, "
+                             f"n={x['n_4_digits']}) per digit {x['per_digit']:.3f} refused {x['refused']:.3f}"
+                             for s, x in r.items())
+            print(f"{order}/{v}: {line}", flush=True)
+            if a.write_cards:
+                _, cpath = captioner.card_path(v, captioner.weights_dir(order))
+                card = json.loads(cpath.read_text())
+                card["eval"] = {"sets": {s: {**CE.SET_ARGS[s], "what": CE.SET_NAMES[s]} for s in r},
+                                "results": r,
+                                "how": "benchmarks/digits_eval.py: picture -> attention.models.digits."
+                                       "preprocess -> check_input (refused = wrong) -> greedy decode"}
+                cpath.write_text(json.dumps(card, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                                 encoding="utf-8")
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps({"sets": {s: {**CE.SET_ARGS[s]} for s in sets}, "results": results},
+                                    indent=1, default=list) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
