@@ -26,7 +26,9 @@ PARAMS = [
     P.Int("test_image", "Test image #", 0, lo=0, hi=N_PICK - 1),
     P.Int("step", "Digit shown large", 1, lo=1, hi=MAX_STEPS),
     P.Choice("hard_view", "Hard: colour the cells by", "used", options=("used", "alpha"),
-             labels={"used": "the cell used (weight 1)", "alpha": "α, the distribution it is drawn from"}),
+             labels={"used": "the cell used (weight 1)", "alpha": "α"},
+             help="The cell used: the one cell hard attention read for the digit (weight 1). α: the "
+                  "softmax distribution that cell is drawn from (the arg-max at test time)."),
     P.Int("samples", "Hard: samples drawn", 8, lo=1, hi=32),
     P.Int("seed", "Hard: seed of the samples", 0, lo=0, hi=9999),
     *learning.params("learn"),          # "How it learned" (the training replays): open, input #, step
