@@ -7,12 +7,14 @@ mutate what another session sees), evicts least-recently-used entries once the t
 ``max_bytes``, and computes a key once even when a class of 30 asks for it at the same moment.
 
 **One budget for all of them** (issue 26 #6).  Each cache has its own ``max_bytes``, and
-together they share one process-wide :data:`SHARED` budget (``AE_CACHE_MB``, default 160 MB):
+together they share one process-wide :data:`SHARED` budget (``AE_CACHE_MB``, default 128 MB):
 once the caches hold more than that between them, the least recently used entry of *any* cache
 goes.  Measured (``python benchmarks/memory.py --classes 3``): the per-cache budgets added up to
 338 MB, and a server that had served a few classes kept them filled on top of its ~420 MB after
 the warm-up -- past the 700 MB class target.  With the shared budget the caches can never hold
-more than 160 MB together, whichever pages the classes used.
+more than 128 MB together, whichever pages the classes used.  (160 MB first; with closed
+sessions swept (``ui.memory``) a replica still sat at 723 MB idle after 3 classes with the caches
+full, 689 MB with 128: ``benchmarks/results/memory_issue26.md``.)
 """
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ class Budget:
 
 
 #: The one budget of every cache made with :func:`bounded` (the app's caches).
-SHARED = Budget(int(os.environ.get("AE_CACHE_MB", "160")) * 2**20)
+SHARED = Budget(int(os.environ.get("AE_CACHE_MB", "128")) * 2**20)
 
 
 class BytesLRU:
