@@ -3,7 +3,7 @@
 Measured (``python benchmarks/memory.py --classes 3 --other-pages 6``, the probe in
 ``benchmarks/memprobe.py``): after three classes an idle replica sat at ~770 MB against the
 700 MB class target.  Beside the models (~245 MB of tensors), the libraries (~155 MB) and the
-byte-bounded caches (<= 160 MB, :mod:`ui.cache`), two things held memory that nothing used:
+byte-bounded caches (<= 128 MB, :mod:`ui.cache`), two things held memory that nothing used:
 
 * **Closed sessions.**  Streamlit keeps a session whose websocket closed for
   ``server.disconnectedSessionTTL`` (120 s, so a tab that loses its connection for a moment
