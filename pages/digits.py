@@ -17,8 +17,8 @@ with top_r:
 with top_l:
     shown, problem = view.picture()
     view.strip(shown)
-    view.hints()            # under the picture: the right column stays short, the chart on screen
 with top_r:
+    view.hints()            # under the controls: the left column stays short, the chart on screen
     if problem:
         st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))
 r = None

@@ -33,7 +33,8 @@ if audio is not None:
             else:
                 other = compute.listen(s.compare, audio)
                 view.compare(tr, other, audio, int(s.row), prefs.colorscale)
-                st.caption("Each row: where that model listened to write that digit. Click a row to "
+                st.caption(f"Showing the recording: {audio.name}. "
+                           "Each row: where that model listened to write that digit. Click a row to "
                            "see it below (for the first model).")
 if tr is not None:
     with page.guard("show one digit's attention"):

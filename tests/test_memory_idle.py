@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import gc
 import threading
 import weakref
@@ -109,7 +110,10 @@ def test_the_apps_lifespan_runs_the_sweep_and_bounds_glibc():
                 await asyncio.sleep(0.1)
         finally:
             memory.sweep = orig
-    asyncio.run(go())
+    # a fresh thread has no running event loop (in the full suite, the browser tests' sync
+    # Playwright leaves one running in the main thread, and asyncio.run() refuses to nest)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, go()).result(timeout=30)
     assert calls[0] == "warm" and calls.count("sweep") >= 2
     assert 1 <= memory.TUNED["arena_max"] <= 4, memory.TUNED
     assert 0 < memory.TUNED["mmap_threshold"] <= 2**20, memory.TUNED

@@ -30,6 +30,8 @@ CASES = {
                    "query": "question", "question": "How do bees find flowers?"},
                   ["Bees dance. The dance points to flowers.", "How do bees find flowers?"]),
     "translate": ({"text": "12 April 2023"}, ["12 April 2023"]),
+    # Listen's text box is the digits eSpeak NG speaks; the line names the recording they made
+    "listen": ({"source": "type", "digits": "4 0 4"}, ["“4 0 4” spoken by eSpeak NG"]),
 }
 
 

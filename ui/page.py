@@ -48,6 +48,9 @@ _A11Y_CSS = ("<style>[data-testid='stWidgetLabel'][disabled], [data-testid='stWi
              "[data-focus-visible='true'], [data-testid='stTextAreaRootElement']:focus-within, "
              "[data-baseweb='select'] > div:focus-within, [data-baseweb='input']:focus-within "
              "{ outline: 2px solid currentColor; outline-offset: 2px; } "
+             # an audio player's buttons live in the browser's closed shadow DOM: focus shows on
+             # the <audio> itself (which :focus-visible does not match for those inner buttons)
+             "audio:focus, audio:focus-within { outline: 2px solid currentColor; outline-offset: 2px; } "
              # a displayed formula is a scrolling box that a sub-pixel overflow (2 px) makes
              # scrollable without being focusable (axe: scrollable-region-focusable): it never
              # scrolls, it shows all of itself
