@@ -17,8 +17,12 @@ with top_r:
 with top_l:
     shown, problem = view.picture()
     view.strip(shown)
+    staged = len(shown.stages) > 1
+    if staged:              # a drawing or photo: its strip is short, the hint fits under it
+        view.hints()
 with top_r:
-    view.hints()            # under the controls: the left column stays short, the chart on screen
+    if not staged:          # an example picture: the left column is already the taller one
+        view.hints()
     if problem:
         st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))
 r = None

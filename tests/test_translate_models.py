@@ -428,7 +428,8 @@ def test_beam_and_constrained_search(shipped):
     for text, tag in SAMPLES[:3]:
         g = model.translate(text, tag)
         b5 = model.translate(text, tag, beam=5)
-        assert b5.log_prob >= g.log_prob - 1e-6 or not g.finished
+        # (float32 sums in a different order: the beam may land 1e-6 below greedy's own path)
+        assert b5.log_prob >= g.log_prob - 1e-4 or not g.finished
         assert abs(b5.log_prob - float(b5.token_probs.log().sum())) < 1e-4
     for text, tag in [("31 February 2021", "en_GB"), ("2021-13-01", "auto")] + SAMPLES:
         for beam in (1, 3):

@@ -648,7 +648,8 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
     if path is not None and path.is_file():
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
-    mnist_train_group()                                          # fail early, with the message
+    if any(src in ("mnist", "mixed") and w > 0 for src, w in r.source):
+        mnist_train_group()                                      # fail early, with the message
     t0, c0 = time.perf_counter(), time.process_time()
     if workers <= 1:
         from training.common import progress as bar
