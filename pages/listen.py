@@ -20,6 +20,8 @@ with left:
         new, problem = view.source()
 with right:
     audio = view.usable(new, problem)
+    if audio is not None:
+        page.showing(audio.name, "recording")     # which recording the result below is for
 tr = None
 if audio is not None:
     with right:
@@ -33,8 +35,7 @@ if audio is not None:
             else:
                 other = compute.listen(s.compare, audio)
                 view.compare(tr, other, audio, int(s.row), prefs.colorscale)
-                st.caption(f"Showing the recording: {audio.name}. "
-                           "Each row: where that model listened to write that digit. Click a row to "
+                st.caption("Each row: where that model listened to write that digit. Click a row to "
                            "see it below (for the first model).")
 if tr is not None:
     with page.guard("show one digit's attention"):

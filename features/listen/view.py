@@ -142,7 +142,7 @@ def picture(tr, audio, row: int, colorscale: str) -> None:
     ev = charts.plot(fig, key="picture", name=f"listen_{tr.variant}", select=True,
                      summary=summary(tr, row))
     _take_click(ev, len(tr.tokens))
-    st.caption(f"Showing the recording: {audio.name}. " + VARIANTS[tr.variant].caption +
+    st.caption(VARIANTS[tr.variant].caption +
                (" Blue: where each digit really is." if audio.truth is not None else "") +
                " Shaded: what the selected row listened to. Click a row to pick a digit.")
     charts.downloads(tr.weights, labels(tr), [f"{t:.2f}" for t in tr.times], f"listen_{tr.variant}",
