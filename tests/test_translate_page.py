@@ -88,6 +88,22 @@ def test_the_locale_decides_a_numeric_date(models, locale, want):
     assert not at.get("plotly_chart") or len(at.get("plotly_chart")) == 1
 
 
+def test_a_numeric_date_read_in_another_order_is_flagged_unsure(models):
+    """ja_JP writes 05/11/30 year first (2005-11-30); a model that wrote another date gets the
+    order flag with the reading spelled out, one that wrote it does not."""
+    at = page(text="05/11/30", locale="ja_JP", variant="luong")
+    d = models["luong"].translate("05/11/30", "ja_JP")
+    np.testing.assert_allclose(z(at), d.weights.numpy(), atol=1e-6)
+    flagged = "read in the order Japanese (ja_JP) writes it, year/month/day, this is `2005-11-30`"
+    if d.output == "2005-11-30":
+        assert flagged not in md(at)
+    else:
+        assert flagged in md(at) and f"the model wrote `{d.output}`" in md(at)
+    at = page(text="03/04/2021", locale="en_US", variant="bahdanau")
+    assert models["bahdanau"].translate("03/04/2021", "en_US").output == "2021-03-04"
+    assert "read in the order" not in md(at)
+
+
 def test_auto_on_an_ambiguous_date_offers_both_readings(models):
     at = page(text="03/04/2021")
     assert at.selectbox(key="locale").value == "auto"

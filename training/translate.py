@@ -68,7 +68,10 @@ LR = 3e-3                       # Bahdanau's flow
 LRS = {"bahdanau": 3e-3, "luong": 1e-3, "local_m": 1e-3, "local_p": 1e-3, "hard": 1e-3}
 WINDOW = 4                      # D for local-m and local-p (Gaussian sigma = D / 2 = 2)
 #: Steps per variant (each stays under 5 minutes of CPU on one thread here; see the cards).
-STEPS = {"bahdanau": 2400, "luong": 2400, "local_m": 1500, "local_p": 2400, "hard": 2400}
+#: Hard attention at 2400 steps never learned to read the locale tag (it read every numeric date in
+#: one order: 92.6% on the generator's test split, 92.4% on the typed dates); at 3600 steps (273 s
+#: of CPU) it reads it: 99.5% and 98.7%.
+STEPS = {"bahdanau": 2400, "luong": 2400, "local_m": 1500, "local_p": 2400, "hard": 3600}
 DEFAULT_STEPS = 2400            # a variant not in STEPS
 MIN_SOURCE_LEN = 48             # the models read at least this many characters
 HARD_REWARD = 1.0               # lambda_r
@@ -106,9 +109,10 @@ WHY = {
                "placed before the decoder has read anything (p_0 is the same fraction of every "
                "source's length).",
     "hard": "It reads exactly one source position per step, chosen by a policy learned from "
-            "REINFORCE rewards after a soft warm-up. To use the locale tag it would have to spend "
-            "a step on it (at a '-') and carry it in its state; it did not learn to, so it reads "
-            "numeric dates in one order whatever the locale.",
+            "REINFORCE rewards after a soft warm-up. To use the locale tag it spends a step on it: "
+            "at the first '-', after the year and before the month, it reads the tag and carries "
+            "it in its state (at 2400 steps it had not learned to, and read every numeric date "
+            "in one order).",
 }
 
 

@@ -738,6 +738,40 @@ def _shape(src: str) -> tuple[Optional[str], Optional[tuple]]:
     return None, tuple(groups)
 
 
+def locale_order(source: str, tag: str) -> Optional[str]:
+    """The field order (``"dmy"``, ``"mdy"`` or ``"ymd"``) in which locale ``tag`` reads the
+    numeric date ``source`` (year first when its first number has 4 digits), or None when
+    ``source`` is not a numeric date or ``tag`` is ``auto``."""
+    if tag not in ORDER:
+        return None
+    why, numeric = _shape(source)
+    if why or numeric is None:
+        return None
+    return "ymd" if len(numeric[0]) == 4 else ORDER[tag]
+
+
+def locale_reading(source: str, tag: str) -> Optional[str]:
+    """The date a numeric date names in the field order its locale ``tag`` writes.
+
+    ``source``: a normalized string (:func:`normalize`); ``tag``: one of :data:`ORDER`'s locales
+    (``auto`` gives None).  For three numbers and no month name (``03/04/2021``), read in
+    ``ORDER[tag]`` (year first when the first number has 4 digits; a two-digit year by
+    :func:`century`): the ISO date, or None when that reading is not a date from
+    :data:`DATE_MIN` to :data:`DATE_MAX`, or the source is not a numeric date.  The Translate
+    page calls an output that is another date *unsure* (``en_US``: ``03/04/2021`` is
+    2021-03-04, so a model that wrote 2021-04-03 read it day first)."""
+    order = locale_order(source, tag)
+    if order is None:
+        return None
+    f = dict(zip(order, _shape(source)[1]))
+    year = int(f["y"]) if len(f["y"]) == 4 else century(int(f["y"]))
+    try:
+        day = _dt.date(year, int(f["m"]), int(f["d"]))
+    except ValueError:
+        return None
+    return iso(day) if DATE_MIN <= day <= DATE_MAX else None
+
+
 def _readings(numeric, locale: str) -> tuple:
     a, b, c = numeric
     if len(a) == 4:

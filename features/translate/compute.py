@@ -14,8 +14,10 @@ The path, in order (:func:`read`):
    is never presented as the translation: "the model wrote 2021-02-31, which is not a date";
    :func:`attention.models.dates.check_agreement` -- nor is a date the input does not write
    (``32 March 2044`` "repaired" into 2044-03-31): "a date, but not the one typed";
-4. the calibrated probability of the whole output (:attr:`Translation.confidence`) below the
-   card's ``calibration.unsure_below``: *unsure*.
+4. *unsure*: the calibrated probability of the whole output (:attr:`Translation.confidence`) is
+   below the card's ``calibration.unsure_below``, or a numeric date under a locale tag was read
+   in another field order than that locale writes (:attr:`Translation.other_order`:
+   ``03/04/2021`` under en_US written as 2021-04-03).
 
 Every weight in a :class:`Translation` is ``result.weights`` of the ``attention.attend`` call the
 decoder used for that output character (``attention.models.seq2seq.Seq2Seq.translate``).
@@ -82,6 +84,7 @@ class Translation:
     temperature: float
     threshold: float
     validity: dates.Validity
+    locale_date: Optional[str] = None
 
     @property
     def src_labels(self) -> list[str]:
@@ -98,7 +101,15 @@ class Translation:
 
     @property
     def unsure(self) -> bool:
-        return self.confidence < self.threshold
+        """Calibrated p(output) below the threshold, or :attr:`other_order`."""
+        return self.confidence < self.threshold or self.other_order
+
+    @property
+    def other_order(self) -> bool:
+        """A valid output of a numeric date that is not the date the tag's locale writes
+        (:func:`attention.models.dates.locale_reading`): the model read the numbers in another
+        order."""
+        return self.valid and self.locale_date is not None and self.output != self.locale_date
 
     @property
     def valid(self) -> bool:
@@ -134,7 +145,8 @@ def decode(m, card: dict, source: str, tag: str, beam: int = 1, normalization: s
         window=m.cfg.window, finished=d.finished, beam=beam,
         normalization=d.attend_options["normalization"], constrained=constrained,
         temperature=d.temperature, threshold=unsure_below(card),
-        validity=validity(d.output, d.source, d.finished))
+        validity=validity(d.output, d.source, d.finished),
+        locale_date=dates.locale_reading(d.source, tag))
 
 
 def validity(output: str, source: str, finished: bool = True) -> dates.Validity:

@@ -15,6 +15,7 @@ from ui import charts, page, params as P
 from . import compute, figures
 from .state import BY, EXAMPLES, VARIANT_LABELS
 
+_ORDER_WORDS = {"dmy": "day/month/year", "mdy": "month/day/year", "ymd": "year/month/day"}
 _PREVIOUS = "_translate_previous"      # the last input the models could read: (text, locale)
 
 
@@ -136,7 +137,12 @@ def result(tr: compute.Translation, short: bool = False, check: bool = True) -> 
 def _confidence(tr: compute.Translation, short: bool = False) -> None:
     """The calibrated probability and the unsure flag (``short``: a narrow column's one line)."""
     p = f"calibrated p(output) = {tr.confidence:.2f}"
-    if tr.unsure:
+    if tr.other_order:
+        st.caption(f":orange[**Unsure**: read in the order {dates.LOCALE_NAMES[tr.tag]} ({tr.tag}) "
+                   f"writes it, {_ORDER_WORDS[dates.locale_order(tr.source, tr.tag)]}, this is "
+                   f"{page.inline_code(tr.locale_date)}, but the model wrote "
+                   f"{page.inline_code(tr.output)} ({p}). Check this date yourself.]")
+    elif tr.unsure:
         weak = "; ".join(f"step {i} {page.inline_code(tr.tgt_labels[i])} p = {tr.calibrated[i]:.2f}"
                          for i in tr.weakest)
         st.caption(f":orange[**Unsure**: {p} < {tr.threshold:.2f}" + (f" (weakest: {weak})" if weak else "")
