@@ -130,6 +130,18 @@ def test_upload_then_bad_audio_keeps_the_previous_result(models):
         assert np.allclose(alignment_z(at), good.weights, atol=1e-5), name
 
 
+def test_the_previous_recording_name_is_echoed_as_code(models):
+    """An uploaded file's name is echoed in the bad-audio message as inline code: Markdown in
+    it (a link, bold) is shown as typed, not rendered."""
+    wave, rate = clip("3519").read()
+    at = run_page(PAGE, 120, source="upload")
+    name = "**x**[y](http://e.invalid).wav"
+    _upload(at, name, wav_bytes(wave, rate))
+    _upload(at, "silence.wav", wav_bytes(np.zeros(16000), 8000))
+    msgs = [m for m in warnings(at) if "Still showing the previous recording" in m]
+    assert msgs and f"(`your file {name}`)" in msgs[0], msgs
+
+
 def test_stereo_48khz_upload_is_resampled(models):
     wave, rate = clip("20468135").read()
     up = A.resample(wave, rate, 48000)

@@ -72,9 +72,9 @@ def usable(audio, problem):
     prev = s.get(LAST)
     if prev is None:                      # nothing read yet in this session: a test recording
         prev = compute.clip_audio(DEFAULT_CLIP)
-        more = f" Showing a test recording meanwhile ({prev.name})."
+        more = f" Showing a test recording meanwhile ({page.inline_code(prev.name)})."
     else:
-        more = f" Still showing the previous recording ({prev.name})."
+        more = f" Still showing the previous recording ({page.inline_code(prev.name)})."
     if problem:
         st.warning(f"This audio can't be read: {problem}{more}", icon="⚠️")
     else:
