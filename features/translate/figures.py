@@ -13,6 +13,8 @@ WINDOW_COLOR = "#e8590c"
 CENTRE_COLOR = "#f03e3e"
 BAD_COLOR = "#e03131"
 TAG_COLOR = "#1c7ed6"
+TICK_CHAR_PX = 5.7      # about one tick-label character at the default font (measured in Chromium)
+PLOT_PX = 440           # about the width of the plot area on a 1280-px screen
 
 
 def alignment(weights: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequence[str], *,
@@ -42,6 +44,10 @@ def alignment(weights: np.ndarray, src_labels: Sequence[str], tgt_labels: Sequen
                           height=height or max(300, min(560, 26 * T + 150)))
     if upright:
         fig.update_xaxes(tickangle=0)                  # one character per tick: keep upright
+        ticks = list(fig.layout.xaxis.ticktext or ())
+        if ticks and (len(ticks[0]) - 1) * TICK_CHAR_PX > PLOT_PX / S:
+            ticks[0] = "<br>" + ticks[0]               # too wide for its column: a line lower,
+            fig.update_xaxes(ticktext=ticks)           # so it does not run into the characters
     if not colorbar:
         fig.data[0].showscale = False
     if not axis_titles:
