@@ -216,6 +216,7 @@ def test_old_model_key_still_opens_the_same_view(key):
     """The attention type was ``model=`` before it got Translate's name, ``variant=``; the 2-D
     local-p model was ``local`` before names became unique across tasks (``local_p_2d``)."""
     at = run_page(PAGE, source="test", test_image="1", **{key: "local"})
-    assert not at.warning, [w.value for w in at.warning]
+    link = [w.value for w in at.warning if not w.value.startswith("**Unsure**")]   # the reading's
+    assert not link, link                                                   # own flag may show
     assert at.session_state["variant"] == "local_p_2d"
     assert dict(at.query_params).get("variant") in ("local_p_2d", ["local_p_2d"])

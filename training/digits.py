@@ -126,7 +126,8 @@ class Recipe:
     max_digits: int = MAX_DIGITS
     length_weights: tuple = (0.2, 0.35, 0.25, 0.2)    # 3, 4, 5, 6 digits
     source: tuple = (("mnist", 0.4), ("pen", 0.45), ("sklearn", 0.05), ("mixed", 0.1))
-    surface: tuple = (("canvas", 0.5), ("photo", 0.3), ("scan", 0.2))
+    surface: tuple = (("canvas", 0.4), ("photo", 0.4), ("scan", 0.2))   # photos were 30% for the
+                                                  # first models: 80-84% on the photo set, now 88-91%
     pen_px: tuple = (6.0, 20.0)                       # pen width at canvas scale
     slant_deg: tuple = (-15.0, 22.0)
     rotation_deg: float = 6.0                         # per digit
