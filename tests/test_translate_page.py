@@ -102,6 +102,10 @@ def test_a_numeric_date_read_in_another_order_is_flagged_unsure(models):
     at = page(text="03/04/2021", locale="en_US", variant="bahdanau")
     assert models["bahdanau"].translate("03/04/2021", "en_US").output == "2021-03-04"
     assert "read in the order" not in md(at)
+    # side by side (a narrow column): the short form of the same flag
+    at = page(text="05/11/30", locale="ja_JP", variant="bahdanau", compare="luong")
+    short = "in ja_JP's order this is `2005-11-30`"
+    assert (short in md(at)) == (d.output != "2005-11-30"), md(at)
 
 
 def test_auto_on_an_ambiguous_date_offers_both_readings(models):

@@ -137,7 +137,9 @@ def result(tr: compute.Translation, short: bool = False, check: bool = True) -> 
 def _confidence(tr: compute.Translation, short: bool = False) -> None:
     """The calibrated probability and the unsure flag (``short``: a narrow column's one line)."""
     p = f"calibrated p(output) = {tr.confidence:.2f}"
-    if tr.other_order:
+    if tr.other_order and short:
+        st.caption(f":orange[**Unsure**: in {tr.tag}'s order this is {page.inline_code(tr.locale_date)}.]")
+    elif tr.other_order:
         st.caption(f":orange[**Unsure**: read in the order {dates.LOCALE_NAMES[tr.tag]} ({tr.tag}) "
                    f"writes it, {_ORDER_WORDS[dates.locale_order(tr.source, tr.tag)]}, this is "
                    f"{page.inline_code(tr.locale_date)}, but the model wrote "
