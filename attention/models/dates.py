@@ -742,12 +742,21 @@ def locale_order(source: str, tag: str) -> Optional[str]:
     """The field order (``"dmy"``, ``"mdy"`` or ``"ymd"``) in which locale ``tag`` reads the
     numeric date ``source`` (year first when its first number has 4 digits), or None when
     ``source`` is not a numeric date or ``tag`` is ``auto``."""
-    if tag not in ORDER:
-        return None
+    return _numeric_order(source, tag)[0]
+
+
+def _numeric_order(source: str, tag: str) -> tuple[Optional[str], Optional[tuple]]:
+    """(:func:`locale_order`, the three numbers as typed) or (None, None)."""
     why, numeric = _shape(source)
-    if why or numeric is None:
-        return None
-    return "ymd" if len(numeric[0]) == 4 else ORDER[tag]
+    if why or numeric is None or tag not in ORDER:
+        return None, None
+    return _field_order(numeric, tag), numeric
+
+
+def _field_order(numeric: tuple, locale: str) -> Optional[str]:
+    """The one rule for the order of a numeric date's three numbers: year first when the first
+    has 4 digits, else the locale's (:data:`ORDER`); None under ``auto`` otherwise."""
+    return "ymd" if len(numeric[0]) == 4 else ORDER.get(locale)
 
 
 def locale_reading(source: str, tag: str) -> Optional[str]:
@@ -760,10 +769,10 @@ def locale_reading(source: str, tag: str) -> Optional[str]:
     :data:`DATE_MIN` to :data:`DATE_MAX`, or the source is not a numeric date.  The Translate
     page calls an output that is another date *unsure* (``en_US``: ``03/04/2021`` is
     2021-03-04, so a model that wrote 2021-04-03 read it day first)."""
-    order = locale_order(source, tag)
+    order, numeric = _numeric_order(source, tag)
     if order is None:
         return None
-    f = dict(zip(order, _shape(source)[1]))
+    f = dict(zip(order, numeric))
     year = int(f["y"]) if len(f["y"]) == 4 else century(int(f["y"]))
     try:
         day = _dt.date(year, int(f["m"]), int(f["d"]))
@@ -773,11 +782,10 @@ def locale_reading(source: str, tag: str) -> Optional[str]:
 
 
 def _readings(numeric, locale: str) -> tuple:
+    order = _field_order(numeric, locale)
+    if order is not None:
+        return (Reading(order, locale),)
     a, b, c = numeric
-    if len(a) == 4:
-        return (Reading("ymd", locale),)
-    if locale != AUTO:
-        return (Reading(ORDER[locale], locale),)
     x, y = int(a), int(b)
     dmy = 1 <= y <= 12 and 1 <= x <= 31
     mdy = 1 <= x <= 12 and 1 <= y <= 31
