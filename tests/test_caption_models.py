@@ -408,6 +408,29 @@ def test_ruled_lines_and_a_table_edge_are_removed():
     assert np.corrcoef(p.image.ravel(), q.image.ravel())[0, 1] > 0.8
 
 
+def test_a_fading_table_edge_and_a_far_speck_are_removed():
+    """The light falls off across the sheet, so the table above it is much darker than the paper
+    on one side (by 0.45) and only a little on the other (by 0.25); a short piece of a rule lies
+    level with the digits, far to their left.  Before: the faint end of the table stayed as ink
+    and the picture was refused, and the speck was read as part of the line."""
+    text, img, _ = _canvas(1)
+    gray = DR.to_gray(img)                                            # (150, 440), ink dark
+    H, W = 320, 640
+    light = np.linspace(235, 150, W)[None, :, None]                   # paper 235 -> 150 (grey)
+    page = np.ones((H, W, 3), np.float32) * light
+    page[:30] = light - np.linspace(120, 60, W)[None, :, None]         # the table, fading
+    ink = (1 - gray)[..., None]
+    page[100:250, 120:560] = page[100:250, 120:560] * (1 - ink) + 20 * ink
+    page[176:179, 8:20] = 40                                          # a 3 x 12 px speck
+    q = DR.preprocess(page.astype(np.uint8))
+    assert DR.check_input(q) is None
+    assert q.info["table"] > 0.08                                     # the whole band: 30 / 320 rows
+    y0, x0, ch, cw = q.info["bbox"]
+    assert x0 > 100 and y0 >= 100                                     # the speck and the table left out
+    p = DR.preprocess(img)
+    assert np.corrcoef(p.image.ravel(), q.image.ravel())[0, 1] > 0.8
+
+
 @pytest.mark.parametrize("make, words", [
     (lambda: np.full((200, 500), 255, np.uint8), "blank"),
     (lambda: np.zeros((200, 500, 4), np.uint8), "blank"),                       # empty canvas

@@ -119,7 +119,8 @@ def preprocess(img: np.ndarray) -> Preprocessed:
        the paper with its uneven light, a dark table edge), scale so the strokes' own 99th
        percentile is 1, drop what is weaker than :data:`KEEP` of that (pale ruled lines, paper
        grain), drop specks and long thin lines (rules, page edges).
-    3. **crop**: the line of writing -- the largest mark and every mark level with it.
+    3. **crop**: the line of writing -- the largest mark and every mark level with it, less a
+       speck far out at either end (a piece of a rule or the page edge).
     4. **model input** (:func:`_model_input`): the crop scaled, keeping its aspect ratio, so the
        ink is :data:`INK_HEIGHT` px tall (or fits the width), strokes thinner than
        :data:`STROKE` x the height thickened, area-averaged down and centred in
@@ -205,7 +206,9 @@ def _without_table(g: np.ndarray, info: dict) -> np.ndarray:
     """A photo's dark surroundings (the table beside the sheet, a shadow at the edge) painted
     over with the paper: in ``g (H, W)`` (bright = dark in the photo), regions much darker than
     the paper (by 0.35) that hold a part wider than any pen stroke (a grey opening of size
-    ``max(15, 0.06 min(H, W))`` survives) and touch the picture's border."""
+    ``max(15, 0.06 min(H, W))`` survives) and touch the picture's border, grown into the wide
+    regions at least 0.15 darker than the paper that touch them; each covered pixel takes the
+    value of the nearest uncovered one.  Returns ``(H, W)`` float32."""
     from scipy import ndimage
     H, W = g.shape
     paper = float(np.median(g))
@@ -226,9 +229,19 @@ def _without_table(g: np.ndarray, info: dict) -> np.ndarray:
     table = (big & border)[lab]
     if table.sum() < 0.005 * H * W:
         return g
+    # where the light falls off, the same table is less dark: wide regions at least 0.15 darker
+    # than the paper that touch it belong to it too (hysteresis)
+    weak = ndimage.grey_opening((g > paper + 0.15).astype(np.uint8), size=(s, s)) > 0
+    wlab, _ = ndimage.label(weak)
+    ids = np.unique(wlab[table & weak])
+    table |= np.isin(wlab, ids[ids > 0])
     info["table"] = float(table.mean())
     grow = max(2, min(H, W) // 80)                         # and its blurred rim
-    return np.where(ndimage.binary_dilation(table, iterations=grow), paper, g).astype(np.float32)
+    cover = ndimage.binary_dilation(table, iterations=grow)
+    # painted with the nearest paper outside it, so the light's fall-off continues smoothly
+    # (a constant would leave a step where that paper is darker or lighter than the median)
+    iy, ix = ndimage.distance_transform_edt(cover, return_distances=False, return_indices=True)
+    return g[iy, ix].astype(np.float32)
 
 
 def _rule_angle(mask: np.ndarray) -> tuple[float, float]:
@@ -335,6 +348,27 @@ def _line_box(lab: np.ndarray, keep: np.ndarray, shape) -> Optional[tuple[int, i
                 y0, y1 = min(y0, s[0].start), max(y1, s[0].stop)
                 x0, x1 = min(x0, s[1].start), max(x1, s[1].stop)
                 grew = True
+    # a speck far out at either end of the line (a piece of a rule or the page edge that
+    # survived): smaller than a third of the line's height each way, and further from the
+    # nearest other mark than the line is tall
+    while len(taken) > 1:
+        h = y1 - y0
+        ends = sorted(taken, key=lambda i: objs[i - 1][1].start)
+        lone = None
+        for i, other in ((ends[0], ends[1:]), (ends[-1], ends[:-1])):
+            s = objs[i - 1]
+            gap = min(max(objs[j - 1][1].start - s[1].stop, s[1].start - objs[j - 1][1].stop)
+                      for j in other)
+            if max(s[0].stop - s[0].start, s[1].stop - s[1].start) < h / 3 and gap > h:
+                lone = i
+                break
+        if lone is None:
+            break
+        taken.discard(lone)
+        y0 = min(objs[i - 1][0].start for i in taken)
+        y1 = max(objs[i - 1][0].stop for i in taken)
+        x0 = min(objs[i - 1][1].start for i in taken)
+        x1 = max(objs[i - 1][1].stop for i in taken)
     for i in ids:
         if i not in taken:
             keep[i] = False
