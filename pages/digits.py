@@ -17,11 +17,14 @@ with top_r:
 with top_l:
     shown, problem = view.picture()
     view.strip(shown)
-    staged = len(shown.stages) > 1
-    if staged:              # a drawing or photo: its strip is short, the hint fits under it
+    # the usage hint goes under the shorter column, so the maps start on the first screen: under
+    # a drawing's or photo's short strip, and under a test image when the hard model's extra
+    # control makes the right column the taller one
+    hint_left = len(shown.stages) > 1 or (s.variant == "hard" and s.source == "test")
+    if hint_left:
         view.hints()
 with top_r:
-    if not staged:          # an example picture: the left column is already the taller one
+    if not hint_left:
         view.hints()
     if problem:
         st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))

@@ -174,10 +174,10 @@ def caption(r: compute.Reading, shown: Shown) -> None:
             p = [x["precision"] for x in q.values() if x.get("precision") is not None]
             c = [x["recall"] for x in q.values() if x.get("recall") is not None]
             if p and c:
-                how = (f" On the independent test sets this flag marks {min(c):.0%}–{max(c):.0%} of the "
-                       f"wrong readings, and {min(p):.0%}–{max(p):.0%} of the flagged readings are wrong.")
-        notes.append("**Unsure**: the digits marked ? were read with a calibrated probability below "
-                     f"{r.threshold:.2f} (temperature and threshold fitted on validation strings).{how}")
+                how = (f"; on the independent test sets it marks {min(c):.0%}–{max(c):.0%} of the wrong "
+                       f"readings, and {min(p):.0%}–{max(p):.0%} of what it marks is wrong")
+        notes.append(f"**Unsure** (?): calibrated probability below {r.threshold:.2f}, fitted on "
+                     f"validation strings{how}.")
     if not r.finished:
         notes.append("The model did not finish: the picture seems to hold more digits than it reads (3–6).")
     if shown.truth is not None:
@@ -188,7 +188,7 @@ def caption(r: compute.Reading, shown: Shown) -> None:
         notes.append(f"{same} of {len(r.sample_captions)} stochastic samples read the same string.")
     if notes:
         if r.unsure or not r.finished:
-            st.warning("  \n".join(notes))
+            st.warning(" · ".join(notes))       # one paragraph: the maps stay on the first screen
         else:
             st.caption(" · ".join(notes))
 
