@@ -16,7 +16,8 @@ from attention import attend
 from attention.models import digits as DR
 from attention.models import replay as RP
 from attention.models.captioner import (END, ORDERS, START, VARIANTS, Captioner, CaptionConfig, card_path,
-                                        load, test_images, weights_dir)
+                                        load, weights_dir)
+from attention.models.captioner import test_images as shipped_test_images  # not a test
 from tests import caption_eval as CE
 from tests import digit_eval as E
 from training import digits as D
@@ -40,7 +41,7 @@ def models():
 @pytest.fixture(scope="module")
 def sample():
     """The shipped test images (model inputs), 3..6 digits."""
-    imgs, truths = test_images()
+    imgs, truths = shipped_test_images()
     return torch.from_numpy(np.array(imgs[:48]))[:, None], truths[:48]
 
 
@@ -163,7 +164,7 @@ def test_issue_targets_on_four_digit_strings(models, variant):
     _, card = models[variant, "left_to_right"]
     ev = card["eval"]["results"]
     need = TARGETS[variant]
-    below = {s: round(ev[s]["exact_4_digits"], 3) for s in ev if ev[s]["exact_4_digits"] < need - 0.005}
+    below = {s: round(ev[s]["exact_4_digits"], 3) for s in ev if ev[s]["exact_4_digits"] < need - 1e-9}
     if below:
         pytest.xfail(f"{variant}: below the issue's target of {need:.0%} on 4-digit strings: {below}")
 

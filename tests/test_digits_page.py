@@ -15,7 +15,8 @@ import torch
 
 from attention.models.captioner import load
 from attention.models import digits as DR
-from attention.models.captioner import MNIST_CREDIT, test_image_info
+from attention.models.captioner import MNIST_CREDIT
+from attention.models.captioner import test_image_info as shipped_image_info  # not a test
 from tests import digit_eval as E
 from tests.plotly_utils import chart_spec, decode, run_page
 
@@ -128,7 +129,7 @@ def test_model_card_shows_the_cards_confusion_and_unsure_quality():
 
 
 def test_test_images_holding_mnist_digits_credit_mnist():
-    kinds, mnist = test_image_info()
+    kinds, mnist = shipped_image_info()
     k = int(np.flatnonzero(mnist)[0])
     at = run_page(PAGE, source="test", test_image=str(k))
     assert any(MNIST_CREDIT in c.value for c in at.caption)

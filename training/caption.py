@@ -466,8 +466,16 @@ def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfi
                      "environment": common.environment(threads),
                      "final_ce": float(np.mean(losses[-50:])),
                      "first_ce": float(np.mean(losses[:10]))},
-        "command": f"python -m training caption --variant {variant} --order {tc.order}",
+        "command": command(variant, tc),
     }
+
+
+def command(variant: str, tc: TrainConfig) -> str:
+    """The command that retrains this model: the steps and seed are named when they are not the
+    variant's defaults."""
+    base = DEFAULTS.get(variant, TrainConfig())
+    extra = "".join(f" --{k} {getattr(tc, k)}" for k in ("steps", "seed") if getattr(tc, k) != getattr(base, k))
+    return f"python -m training caption --variant {variant} --order {tc.order}{extra}"
 
 
 def save_model(model: Captioner, card: dict, out_dir: Optional[Path] = None) -> tuple[Path, Path]:
