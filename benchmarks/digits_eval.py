@@ -44,6 +44,15 @@ def evaluate(variant: str, order: str, sets, inputs, threshold=None) -> dict:
     return out
 
 
+def points(variant: str, order: str) -> dict:
+    """Does the shipped model's map point at the digit it reads (``CE.points_at_digit``)?"""
+    model, _ = captioner.load(variant, order=order)
+    got = CE.points_at_digit(model, order)
+    return {"argmax": [round(float(x), 4) for x in got["argmax"]],
+            "mass": [round(float(x), 4) for x in got["mass"]], "read": int(got["read"]),
+            "n": CE.POINTS_ARGS["n"], "length": CE.POINTS_ARGS["length"], "what": CE.POINTS_WHAT}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--order", default="all", choices=("all",) + captioner.ORDERS)
@@ -69,11 +78,16 @@ def main(argv=None) -> int:
                              f"n={x['n_4_digits']}) per digit {x['per_digit']:.3f} refused {x['refused']:.3f}"
                              for s, x in r.items())
             print(f"{order}/{v}: {line}", flush=True)
+            pad = points(v, order)
+            results[f"{order}/{v}"] = {**r, "points_at_digit": pad}
+            print(f"{order}/{v}: the map's brightest cell on the digit read, steps 1-4: "
+                  + " / ".join(f"{x:.3f}" for x in pad["argmax"]), flush=True)
             if a.write_cards:
                 _, cpath = captioner.card_path(v, captioner.weights_dir(order))
                 card = json.loads(cpath.read_text())
                 card["eval"] = {"sets": {s: {**CE.SET_ARGS[s], "what": CE.SET_NAMES[s]} for s in r},
                                 "results": r,
+                                "points_at_digit": pad,
                                 "how": "benchmarks/digits_eval.py: picture -> attention.models.digits."
                                        "preprocess -> check_input (refused = wrong) -> greedy decode"}
                 cpath.write_text(json.dumps(card, indent=1, sort_keys=True, ensure_ascii=False) + "\n",

@@ -185,3 +185,56 @@ def unsure_quality(truths: Sequence[str], reads: Sequence[Read], threshold: floa
         both += f and w
     return {"threshold": threshold, "flagged": flagged, "wrong": wrong, "flagged_and_wrong": both,
             "precision": both / flagged if flagged else None, "recall": both / wrong if wrong else None}
+
+
+@lru_cache(maxsize=2)
+def _pen_strings(n: int, seed: int, length: int):
+    """``n`` validation strings of pen strokes from the training generator (page preprocessing;
+    no MNIST needed): ``(images (n, 1, H, W), digits (n, length), spans (n, length, 2))``."""
+    from training import digits as D
+    out, k = [], 0
+    while len(out) < n:
+        rng = np.random.default_rng([seed, k])
+        k += 1
+        ex = D.example(rng, D.Recipe(), "val", text="".join(str(int(d)) for d in rng.integers(0, 10, length)),
+                       source="pen")
+        if ex is not None:
+            out.append(ex)
+    return (torch.from_numpy(np.stack([e.image for e in out]))[:, None],
+            np.stack([e.digits for e in out]), np.stack([e.spans for e in out]))
+
+
+#: The strings :func:`points_at_digit` reads, and what its numbers mean (stored in the cards).
+POINTS_ARGS = {"n": 200, "seed": 777, "length": 4}
+POINTS_WHAT = ("200 validation strings of 4 pen-stroke digits (training generator, validation seeds, "
+               "the page's preprocessing); of the strings read right, per output step: how often "
+               "the cell with the largest weight lies in the columns of the digit being emitted "
+               "(argmax), and the mean weight on those columns (mass)")
+
+
+def points_at_digit(model, order: str = "left_to_right", n: int = POINTS_ARGS["n"],
+                    seed: int = POINTS_ARGS["seed"], length: int = POINTS_ARGS["length"]) -> dict:
+    """Does the map point at the digit being read?  On ``n`` validation strings of ``length``
+    pen-stroke digits (canvas, photo or scan, through the page's preprocessing), for every string
+    the model reads right, per output step t: whether the cell with the largest weight lies in
+    the grid columns of the digit emitted at t (``training.caption.lesson_truth``: the digit's
+    ink span in the model input, all rows), and the weight on those columns.
+
+    Returns ``{"argmax": (length,) rate per step, "mass": (length,) mean weight per step,
+    "read": strings read right}``; the rates are over the strings read right."""
+    from training.caption import lesson_truth
+    images, digits, spans = _pen_strings(n, seed, length)
+    with torch.no_grad():
+        d = model.decode(images)
+    W = d.weights.numpy()                                               # (n, T, N)
+    hit, mass, read = np.zeros(length), np.zeros(length), 0
+    for b in range(len(digits)):
+        want = sorted(digits[b].tolist(), reverse=True) if order == "largest_first" else digits[b].tolist()
+        if d.tokens[b, : int(d.lengths[b])].tolist() != want:
+            continue
+        read += 1
+        _, truth = lesson_truth(digits[b], spans[b], order, grid=tuple(model.cfg.grid))
+        for t in range(length):
+            hit[t] += truth[t][W[b, t].argmax()]
+            mass[t] += W[b, t][truth[t]].sum()
+    return {"argmax": hit / max(read, 1), "mass": mass / max(read, 1), "read": read}

@@ -169,6 +169,20 @@ def test_issue_targets_on_four_digit_strings(models, variant):
         pytest.xfail(f"{variant}: below the issue's target of {need:.0%} on 4-digit strings: {below}")
 
 
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_map_points_at_the_digit_being_read(models, variant):
+    """Teaching quality: the page says "each emitted digit comes with the attention map it was
+    read with", so the map must show where the digit is. On 200 validation strings of 4 pen-stroke
+    digits, for the strings read right, the cell with the largest weight lies in the columns of the
+    digit being emitted in at least 85% of the strings at every step (a model that reads a digit
+    from its position embedding and decoder state while the map points elsewhere fails: a
+    6,000-step local 2-D model did, 0% at the first digit)."""
+    model, _ = models[variant, "left_to_right"]
+    got = CE.points_at_digit(model)
+    assert got["read"] >= 150, got
+    assert (got["argmax"] >= 0.85).all(), f"{variant}: arg-max cell on the digit read, per step: {got['argmax'].round(3)}"
+
 def _recompute(model: Captioner, images: torch.Tensor, dec):
     """Recompute greedy decoding step by step with ``attend`` and the model's parameters,
     feeding the decoded tokens; return the weights ``(B, T, N)``, tokens ``(B, T)``, the gate

@@ -108,6 +108,8 @@ def test_accuracy_table_is_the_cards():
             for key, name in compute.EVAL_SETS.items():
                 assert row[name] == pytest.approx(card["eval"]["results"][key]["exact_4_digits"])
             assert row["validation (same generator)"] == pytest.approx(card["validation"]["exact_4_digits"])
+            assert row["map on the digit read (worst step)"] == pytest.approx(
+                min(card["eval"]["points_at_digit"]["argmax"]))
 
 
 def test_model_card_shows_the_cards_confusion_and_unsure_quality():
@@ -126,6 +128,26 @@ def test_model_card_shows_the_cards_confusion_and_unsure_quality():
     q = card["eval"]["results"]["strokes"]["unsure"]
     md = " ".join(m.value for m in at.markdown)
     assert f"{q['precision']:.3f}" in md and f"{q['recall']:.3f}" in md
+    pad = card["eval"]["points_at_digit"]
+    assert all(f"{x:.3f}" in md for x in pad["argmax"] + pad["mass"])
+
+
+def test_cards_say_how_often_the_map_points_at_the_digit_read():
+    """Each card's figure is the measurement (recomputed, within 1 point), and the page warns on the
+    maps exactly for the models whose worst step is below the bar, with the card's numbers."""
+    from features.digits import compute
+    from tests import caption_eval as CE
+    for order in compute.ORDER_LABELS:
+        for v in compute.cards(order):
+            pad = compute.points_at_digit(v, order)
+            got = CE.points_at_digit(load(v, order=order)[0], order)
+            assert np.allclose(pad["argmax"], got["argmax"], atol=0.01), (order, v)
+            assert pad["read"] == got["read"]
+            at = run_page(PAGE, source="test", test_image="1", variant=v, order=order)
+            warned = [w.value for w in at.warning if "not always where the digit is" in w.value]
+            assert bool(warned) == (min(pad["argmax"]) < compute.POINTS_BAR), (order, v, pad["argmax"])
+            if warned:
+                assert f"{min(pad['argmax']):.0%}" in warned[0]
 
 
 def test_test_images_holding_mnist_digits_credit_mnist():

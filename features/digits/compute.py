@@ -213,8 +213,10 @@ def accuracy_rows() -> list[dict]:
         row = {"captions": ORDER_LABELS[order].lower(), "attention": v}
         for key, name in EVAL_SETS.items():
             row[name] = ev.get(key, {}).get("exact_4_digits")
+        pad = points_at_digit(v, order)
         row.update({
             "validation (same generator)": va.get("exact_4_digits"),
+            "map on the digit read (worst step)": None if pad is None else min(pad["argmax"]),
             "weights (kB)": None if c.get("weights_bytes") is None else round(c["weights_bytes"] / 1024),
             "training CPU (s)": tr.get("cpu_seconds"),
             "training wall (s)": tr.get("wall_seconds"),
@@ -231,6 +233,18 @@ def confusion(variant: str, order: str, sets=tuple(EVAL_SETS)) -> Optional[np.nd
     ev = cards(order).get(variant, {}).get("eval", {}).get("results", {})
     ms = [np.asarray(ev[s]["confusion"]) for s in sets if s in ev and "confusion" in ev[s]]
     return np.sum(ms, axis=0) if ms else None
+
+
+#: A map "points at the digit it reads" when its brightest cell is on that digit in at least this
+#: share of the strings read right, at every output step (the page says so when it does not).
+POINTS_BAR = 0.85
+
+
+def points_at_digit(variant: str, order: str) -> Optional[dict]:
+    """How often the model's map points at the digit it is reading, from its card
+    (``{"argmax": [per step], "mass": [per step], "read", "n", "what"}``; benchmarks/digits_eval.py);
+    None when the card has no such measurement."""
+    return cards(order).get(variant, {}).get("eval", {}).get("points_at_digit")
 
 
 def unsure_quality(variant: str, order: str) -> dict:

@@ -217,6 +217,14 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
     st.caption(VARIANTS[r.variant].caption.format(window=r.window) + ("" if r.order == "left_to_right" else
                     " Largest digit first: the maps follow the digits in the order they are emitted, "
                     "so the attention jumps along the string instead of sweeping it."))
+    pad = compute.points_at_digit(r.variant, r.order)
+    if pad is not None and min(pad["argmax"]) < compute.POINTS_BAR:
+        steps = ", ".join(f"{ORDINAL[i].lower()} {x:.0%}" for i, x in enumerate(pad["argmax"]))
+        st.warning(f"This model's map is not always where the digit is. On {pad['n']} validation "
+                   f"strings of {pad['length']} digits, the brightest cell lies on the digit being read in "
+                   f"only {min(pad['argmax']):.0%} of the strings at its worst step ({steps}). It reads "
+                   "partly from the decoder's state and the cells' position embedding, so a map shows "
+                   "where the model looked, which need not be where the digit is.")
     if r.order == "largest_first" and r.windowed:
         ev = compute.cards(r.order).get(r.variant, {}).get("eval", {}).get("results", {})
         exact = [x["exact"] for x in ev.values() if x.get("exact") is not None]
@@ -328,6 +336,15 @@ def model_card(variant: str, order: str, colorscale: str) -> None:
             st.caption("“Unsure” flags a reading when a digit's calibrated probability is below the "
                        "threshold. Precision: flagged readings that are wrong; recall: wrong readings "
                        "that are flagged.")
+        pad = compute.points_at_digit(variant, order)
+        if pad is not None:
+            st.markdown(charts.number_table({
+                "digit emitted": [ORDINAL[i] for i in range(len(pad["argmax"]))],
+                "brightest cell on that digit": pad["argmax"],
+                "weight on that digit's columns": pad["mass"],
+            }, digits=3))
+            st.caption(f"Does the map point at the digit being read? {pad['what'][0].upper()}{pad['what'][1:]}; "
+                       f"{pad['read']} of {pad['n']} were read right.")
 
 
 def explain(r: compute.Reading) -> None:

@@ -35,8 +35,9 @@ LESSONS = [
      "see its sampled glimpses, to Local for its moving window; or draw your own digits.",
      {"source": "test", "test_image": "3"}),
     ("Attention that has to jump: largest digit first", "pages/digits.py",
-     "The same kind of model, trained to list the digits from the largest to the smallest: each map "
-     "lands on the digit being emitted, wherever it stands, so the attention jumps back and forth.",
+     "The same kind of model, trained to list the digits from the largest to the smallest: to read "
+     "the next digit its map has to find it, wherever it stands, so the attention jumps back and "
+     "forth. It does not always find it; the page says how often.",
      {"source": "test", "test_image": "36", "order": "largest_first"}),
     ("Why location-aware attention exists: 7 7 7 7", "pages/listen.py",
      "Four sevens, a voice the models never heard. Content-only attention scores every frame by "
