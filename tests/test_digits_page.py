@@ -144,10 +144,12 @@ def test_cards_say_how_often_the_map_points_at_the_digit_read():
             assert np.allclose(pad["argmax"], got["argmax"], atol=0.01), (order, v)
             assert pad["read"] == got["read"]
             at = run_page(PAGE, source="test", test_image="1", variant=v, order=order)
+            notes = [w.value for w in [*at.warning, *at.info] if "not always where the digit is" in w.value]
             warned = [w.value for w in at.warning if "not always where the digit is" in w.value]
-            assert bool(warned) == (min(pad["argmax"]) < compute.POINTS_BAR), (order, v, pad["argmax"])
-            if warned:
-                assert f"{min(pad['argmax']):.0%}" in warned[0]
+            assert bool(notes) == (min(pad["argmax"]) < compute.POINTS_BAR), (order, v, pad["argmax"])
+            assert bool(warned) == (min(pad["argmax"]) < 0.5), (order, v, pad["argmax"])     # mostly elsewhere
+            if notes:
+                assert f"{min(pad['argmax']):.0%}" in notes[0]
 
 
 def test_test_images_holding_mnist_digits_credit_mnist():

@@ -220,11 +220,15 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
     pad = compute.points_at_digit(r.variant, r.order)
     if pad is not None and min(pad["argmax"]) < compute.POINTS_BAR:
         steps = ", ".join(f"{ORDINAL[i].lower()} {x:.0%}" for i, x in enumerate(pad["argmax"]))
-        st.warning(f"This model's map is not always where the digit is. On {pad['n']} validation "
-                   f"strings of {pad['length']} digits, the brightest cell lies on the digit being read in "
-                   f"only {min(pad['argmax']):.0%} of the strings at its worst step ({steps}). It reads "
-                   "partly from the decoder's state and the cells' position embedding, so a map shows "
-                   "where the model looked, which need not be where the digit is.")
+        text = (f"This model's map is not always where the digit is. On {pad['n']} validation strings "
+                f"of {pad['length']} digits, the brightest cell lies on the digit being read in only "
+                f"{min(pad['argmax']):.0%} of the strings at its worst step ({steps}). It reads partly "
+                "from the decoder's state and the cells' position embedding, so a map shows where the "
+                "model looked, which need not be where the digit is.")
+        if min(pad["argmax"]) >= 0.5:            # mostly on the digit: a note for the lesson
+            st.info(text, icon=":material/info:")
+        else:                                    # mostly elsewhere
+            st.warning(text)
     if r.order == "largest_first" and r.windowed:
         ev = compute.cards(r.order).get(r.variant, {}).get("eval", {}).get("results", {})
         exact = [x["exact"] for x in ev.values() if x.get("exact") is not None]
