@@ -222,6 +222,7 @@ def points_at_digit(model, order: str = "left_to_right", n: int = POINTS_ARGS["n
 
     Returns ``{"argmax": (length,) rate per step, "mass": (length,) mean weight per step,
     "read": strings read right}``; the rates are over the strings read right."""
+    from attention.models.captioner import in_order
     from training.caption import lesson_truth
     images, digits, spans = _pen_strings(n, seed, length)
     with torch.no_grad():
@@ -229,8 +230,7 @@ def points_at_digit(model, order: str = "left_to_right", n: int = POINTS_ARGS["n
     W = d.weights.numpy()                                               # (n, T, N)
     hit, mass, read = np.zeros(length), np.zeros(length), 0
     for b in range(len(digits)):
-        want = sorted(digits[b].tolist(), reverse=True) if order == "largest_first" else digits[b].tolist()
-        if d.tokens[b, : int(d.lengths[b])].tolist() != want:
+        if d.tokens[b, : int(d.lengths[b])].tolist() != in_order(digits[b], order).tolist():
             continue
         read += 1
         _, truth = lesson_truth(digits[b], spans[b], order, grid=tuple(model.cfg.grid))

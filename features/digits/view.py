@@ -219,7 +219,7 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
                     "so the attention jumps along the string instead of sweeping it."))
     pad = compute.points_at_digit(r.variant, r.order)
     if pad is not None and min(pad["argmax"]) < compute.POINTS_BAR:
-        steps = ", ".join(f"{ORDINAL[i].lower()} {x:.0%}" for i, x in enumerate(pad["argmax"]))
+        steps = ", ".join(f"{ORDINAL[i]} {x:.0%}" for i, x in enumerate(pad["argmax"]))
         text = (f"This model's map is not always where the digit is. On {pad['n']} validation strings "
                 f"of {pad['length']} digits, the brightest cell lies on the digit being read in only "
                 f"{min(pad['argmax']):.0%} of the strings at its worst step ({steps}). It reads partly "
