@@ -18,14 +18,13 @@ with top_l:
     shown, problem = view.picture()
     view.strip(shown)
     # the usage hint goes under the shorter column, so the maps start on the first screen: under
-    # a drawing's or photo's short strip, and under a test image when the hard model's extra
-    # control makes the right column the taller one
-    hint_left = len(shown.stages) > 1 or (s.variant == "hard" and s.source == "test")
+    # a drawing's or photo's short strip (a test image's or an example's hint is part of its caption)
+    hint_left = len(shown.stages) > 1
     if hint_left:
-        view.hints()
+        view.hints(shown)
 with top_r:
     if not hint_left:
-        view.hints()
+        view.hints(shown)
     if problem:
         st.warning(problem + ("  \nStill showing the previous picture." if shown.kind != "example" else ""))
 r = None

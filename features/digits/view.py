@@ -102,18 +102,25 @@ def picture() -> tuple[Shown, Optional[str]]:
     return got, None
 
 
-def hints() -> None:
-    """One line on how to use the chosen input."""
-    st.caption({
-        "draw": "Draw 3 to 6 digits in one row with the mouse or a finger; the bin icon above the "
-                "canvas clears it, the arrow undoes a stroke.",
-        "upload": "A photo of 3 to 6 digits written in one row on plain paper, dark ink on light.",
-        "test": "Strings of 3 to 6 digits drawn like the training data from digits the models never "
-                "saw (validation images and pen strokes), through the same preprocessing.",
-    }[st.session_state.source])
-    if st.session_state.source == "test" and compute.test_image_info()[1][int(st.session_state.test_image)
-                                                                            % len(compute.test_image_info()[1])]:
-        st.caption(MNIST_CREDIT + ".")
+HINTS = {
+    "draw": "Draw 3 to 6 digits in one row with the mouse or a finger; the bin icon above the canvas "
+            "clears it, the arrow undoes a stroke.",
+    "upload": "A photo of 3 to 6 digits written in one row on plain paper, dark ink on light.",
+    "test": "Strings of 3 to 6 digits the models never saw, drawn and preprocessed like the training "
+            "data (validation images and pen strokes).",
+}
+
+
+def hints(shown: Shown) -> None:
+    """One line on how to use the chosen input (with a test image or an example it is part of
+    :func:`strip`'s line instead)."""
+    if shown.kind not in ("test", "example"):
+        st.caption(HINTS[st.session_state.source])
+
+
+def _is_mnist(k: int) -> bool:
+    kinds = compute.test_image_info()[1]
+    return bool(kinds[int(k) % len(kinds)])
 
 
 def strip(shown: Shown) -> None:
@@ -121,10 +128,15 @@ def strip(shown: Shown) -> None:
     if len(shown.stages) <= 1:
         if shown.kind == "example":
             st.image(np.clip(1.0 - shown.image, 0, 1), clamp=True, width=240, alt=f"{shown.label}: handwritten digits")
-        st.caption(f"Reading {shown.label}: the 32 × 96 model input its picture was turned into.")
-        if shown.kind == "example" and compute.test_image_info()[1][int(st.session_state.test_image)
-                                                                    % len(compute.test_image_info()[1])]:
-            st.caption(MNIST_CREDIT + ".")
+        # one paragraph (what it is, where it comes from, whose digits): the maps stay on screen
+        text = f"Reading {shown.label}: the 32 × 96 model input its picture was turned into."
+        if shown.kind == "test":
+            text += " " + HINTS["test"]
+        elif shown.kind == "example":       # nothing drawn or uploaded yet
+            text = HINTS[st.session_state.source] + " Until then: " + text[0].lower() + text[1:]
+        if shown.kind in ("test", "example") and _is_mnist(st.session_state.test_image):
+            text += " " + MNIST_CREDIT + "."
+        st.caption(text)
         return
     st.caption(f"What the model sees (reading {shown.label}):")
     names = [n for n, _ in shown.stages]
@@ -158,15 +170,25 @@ def overlay_values(r: compute.Reading) -> tuple[np.ndarray, str]:
 
 
 def caption(r: compute.Reading, shown: Shown) -> None:
-    """The string read, with low confidence labelled."""
+    """The string read (low confidence marked ``?``) and, for a test image, the true string: one
+    line, so the maps follow straight under it on the first screen."""
     if not r.digits:
         st.warning("The model read no digit here.")
         return
     read = " ".join(f"{d}?" if i in r.unsure else str(d) for i, d in enumerate(r.digits))
     how = "reads" if r.order == "left_to_right" else "lists, largest digit first"
     # bold, not a heading: a result line under the page's h1 must not skip heading levels (a11y)
-    st.markdown(f"**{MODEL_LABELS[r.variant]} model {how}: `{read}`**")
-    notes = []
+    line = f"**{MODEL_LABELS[r.variant]} model {how}: `{read}`**"
+    if shown.truth is not None:
+        ok = "✓ right" if shown.truth == r.caption else "✗ wrong"
+        line += f" · True string: `{shown.truth}` ({ok})"
+    st.markdown(line)
+
+
+def notes(r: compute.Reading) -> None:
+    """Under the maps: what "unsure" means and how good it is, an unfinished reading, and how
+    often hard attention's stochastic samples agree."""
+    out = []
     if r.unsure:
         q = compute.unsure_quality(r.variant, r.order)
         how = ""
@@ -176,21 +198,18 @@ def caption(r: compute.Reading, shown: Shown) -> None:
             if p and c:
                 how = (f"; on the independent test sets it marks {min(c):.0%}–{max(c):.0%} of the wrong "
                        f"readings, and {min(p):.0%}–{max(p):.0%} of what it marks is wrong")
-        notes.append(f"**Unsure** (?): calibrated probability below {r.threshold:.2f}, fitted on "
-                     f"validation strings{how}.")
-    if not r.finished:
-        notes.append("The model did not finish: the picture seems to hold more digits than it reads (3–6).")
-    if shown.truth is not None:
-        ok = "✓ right" if shown.truth == r.caption else "✗ wrong"
-        notes.append(f"True string: `{shown.truth}` ({ok}).")
+        out.append(f"**Unsure** (?): calibrated probability below {r.threshold:.2f}, fitted on "
+                   f"validation strings{how}.")
+    if r.digits and not r.finished:
+        out.append("The model did not finish: the picture seems to hold more digits than it reads (3–6).")
     if r.hard and r.sample_captions:
         same = sum(c == r.caption for c in r.sample_captions)
-        notes.append(f"{same} of {len(r.sample_captions)} stochastic samples read the same string.")
-    if notes:
-        if r.unsure or not r.finished:
-            st.warning(" · ".join(notes))       # one paragraph: the maps stay on the first screen
+        out.append(f"{same} of {len(r.sample_captions)} stochastic samples read the same string.")
+    if out:
+        if r.unsure or (r.digits and not r.finished):
+            st.warning(" · ".join(out))
         else:
-            st.caption(" · ".join(notes))
+            st.caption(" · ".join(out))
 
 
 def maps_summary(r: compute.Reading, vals: np.ndarray, name: str) -> str:
@@ -207,6 +226,8 @@ def maps_summary(r: compute.Reading, vals: np.ndarray, name: str) -> str:
 
 
 def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
+    """One map per digit read, their caption, the reading's :func:`notes`, and a note when the
+    model's maps are often not on the digit being read."""
     vals, name = overlay_values(r)
     titles = [_title(r, i) for i in range(len(r.digits))]
     sel = _selected(r)
@@ -217,6 +238,7 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
     st.caption(VARIANTS[r.variant].caption.format(window=r.window) + ("" if r.order == "left_to_right" else
                     " Largest digit first: the maps follow the digits in the order they are emitted, "
                     "so the attention jumps along the string instead of sweeping it."))
+    notes(r)
     pad = compute.points_at_digit(r.variant, r.order)
     if pad is not None and min(pad["argmax"]) < compute.POINTS_BAR:
         steps = ", ".join(f"{ORDINAL[i]} {x:.0%}" for i, x in enumerate(pad["argmax"]))
