@@ -119,8 +119,9 @@ def preprocess(img: np.ndarray) -> Preprocessed:
        the paper with its uneven light, a dark table edge), scale so the strokes' own 99th
        percentile is 1, drop what is weaker than :data:`KEEP` of that (pale ruled lines, paper
        grain), drop specks and long thin lines (rules, page edges).
-    3. **crop**: the line of writing -- the largest mark and every mark level with it, less a
-       speck far out at either end (a piece of a rule or the page edge).
+    3. **crop**: the line of writing -- the largest mark and every mark level with it, less
+       specks out at either end (pieces of a rule or the page edge: far from the digits, or on
+       the picture's border).
     4. **model input** (:func:`_model_input`): the crop scaled, keeping its aspect ratio, so the
        ink is :data:`INK_HEIGHT` px tall (or fits the width), strokes thinner than
        :data:`STROKE` x the height thickened, area-averaged down and centred in
@@ -348,27 +349,36 @@ def _line_box(lab: np.ndarray, keep: np.ndarray, shape) -> Optional[tuple[int, i
                 y0, y1 = min(y0, s[0].start), max(y1, s[0].stop)
                 x0, x1 = min(x0, s[1].start), max(x1, s[1].stop)
                 grew = True
-    # a speck far out at either end of the line (a piece of a rule or the page edge that
-    # survived): smaller than a third of the line's height each way, and further from the
-    # nearest other mark than the line is tall
-    while len(taken) > 1:
+    # specks out at either end of the line (pieces of a rule or of the page edge that
+    # survived): a run of end marks, each smaller than a third of the line's height each way,
+    # further from the nearest other mark than the line is tall (one speck, or a few together),
+    # or apart from the other marks and touching the picture's left or right edge
+    def box(marks):
+        return (min(objs[i - 1][0].start for i in marks), max(objs[i - 1][0].stop for i in marks),
+                min(objs[i - 1][1].start for i in marks), max(objs[i - 1][1].stop for i in marks))
+
+    def size(i):
+        return max(objs[i - 1][0].stop - objs[i - 1][0].start, objs[i - 1][1].stop - objs[i - 1][1].start)
+
+    dropped = True
+    while dropped and len(taken) > 1:
+        dropped = False
         h = y1 - y0
-        ends = sorted(taken, key=lambda i: objs[i - 1][1].start)
-        lone = None
-        for i, other in ((ends[0], ends[1:]), (ends[-1], ends[:-1])):
-            s = objs[i - 1]
-            gap = min(max(objs[j - 1][1].start - s[1].stop, s[1].start - objs[j - 1][1].stop)
-                      for j in other)
-            if max(s[0].stop - s[0].start, s[1].stop - s[1].start) < h / 3 and gap > h:
-                lone = i
+        for side in ("left", "right"):
+            ends = sorted(taken, key=lambda i: objs[i - 1][1].start if side == "left" else -objs[i - 1][1].stop)
+            for k in range(1, len(ends)):
+                if size(ends[k - 1]) >= h / 3:
+                    break
+                (_, _, gx0, gx1), (_, _, rx0, rx1) = box(ends[:k]), box(ends[k:])
+                gap = rx0 - gx1 if side == "left" else gx0 - rx1
+                at_edge = gx0 == 0 if side == "left" else gx1 >= shape[1]
+                if gap > h or (at_edge and gap > 0):
+                    taken.difference_update(ends[:k])
+                    y0, y1, x0, x1 = box(taken)
+                    dropped = True
+                    break
+            if dropped:
                 break
-        if lone is None:
-            break
-        taken.discard(lone)
-        y0 = min(objs[i - 1][0].start for i in taken)
-        y1 = max(objs[i - 1][0].stop for i in taken)
-        x0 = min(objs[i - 1][1].start for i in taken)
-        x1 = max(objs[i - 1][1].stop for i in taken)
     for i in ids:
         if i not in taken:
             keep[i] = False
