@@ -29,9 +29,9 @@ from attention.models import captioner  # noqa: E402
 from tests import caption_eval as CE  # noqa: E402
 
 
-def evaluate(variant: str, order: str, sets, inputs, threshold=None) -> dict:
-    """Scores of one shipped model on every set (``inputs``: set -> prepared model inputs)."""
-    model, card = captioner.load(variant, order=order)
+def evaluate(model, card: dict, order: str, sets, inputs, threshold=None) -> dict:
+    """Scores of one shipped model (and its card) on every set (``inputs``: set -> prepared model
+    inputs)."""
     thr = threshold if threshold is not None else card.get("calibration", {}).get("threshold")
     out = {}
     for name, items in sets.items():
@@ -44,9 +44,8 @@ def evaluate(variant: str, order: str, sets, inputs, threshold=None) -> dict:
     return out
 
 
-def points(variant: str, order: str) -> dict:
-    """Does the shipped model's map point at the digit it reads (``CE.points_at_digit``)?"""
-    model, _ = captioner.load(variant, order=order)
+def points(model, order: str) -> dict:
+    """Does the model's map point at the digit it reads (``CE.points_at_digit``)?"""
     got = CE.points_at_digit(model, order)
     return {"argmax": [round(float(x), 4) for x in got["argmax"]],
             "mass": [round(float(x), 4) for x in got["mass"]], "read": int(got["read"]),
@@ -72,13 +71,13 @@ def main(argv=None) -> int:
     results = {}
     for order in captioner.ORDERS if a.order == "all" else (a.order,):
         for v in captioner.VARIANTS.names() if a.variant == "all" else (a.variant,):
-            r = evaluate(v, order, sets, inputs, a.threshold)
-            results[f"{order}/{v}"] = r
+            model, card = captioner.load(v, order=order)
+            r = evaluate(model, card, order, sets, inputs, a.threshold)
             line = "  ".join(f"{s}: exact {x['exact']:.3f} (4-digit {x['exact_4_digits'] or 0:.3f}, "
                              f"n={x['n_4_digits']}) per digit {x['per_digit']:.3f} refused {x['refused']:.3f}"
                              for s, x in r.items())
             print(f"{order}/{v}: {line}", flush=True)
-            pad = points(v, order)
+            pad = points(model, order)
             results[f"{order}/{v}"] = {**r, "points_at_digit": pad}
             print(f"{order}/{v}: the map's brightest cell on the digit read, steps 1-4: "
                   + " / ".join(f"{x:.3f}" for x in pad["argmax"]), flush=True)

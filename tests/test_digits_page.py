@@ -147,7 +147,7 @@ def test_cards_say_how_often_the_map_points_at_the_digit_read():
             notes = [w.value for w in [*at.warning, *at.info] if "not always where the digit is" in w.value]
             warned = [w.value for w in at.warning if "not always where the digit is" in w.value]
             assert bool(notes) == (min(pad["argmax"]) < compute.POINTS_BAR), (order, v, pad["argmax"])
-            assert bool(warned) == (min(pad["argmax"]) < 0.5), (order, v, pad["argmax"])     # mostly elsewhere
+            assert bool(warned) == (min(pad["argmax"]) < compute.POINTS_WARN), (order, v, pad["argmax"])
             if notes:
                 assert f"{min(pad['argmax']):.0%}" in notes[0]
 

@@ -238,6 +238,8 @@ def confusion(variant: str, order: str, sets=tuple(EVAL_SETS)) -> Optional[np.nd
 #: A map "points at the digit it reads" when its brightest cell is on that digit in at least this
 #: share of the strings read right, at every output step (the page says so when it does not).
 POINTS_BAR = 0.85
+#: ... and below this share at its worst step the map is mostly elsewhere (a warning, not a note).
+POINTS_WARN = 0.5
 
 
 def points_at_digit(variant: str, order: str) -> Optional[dict]:

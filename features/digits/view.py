@@ -247,7 +247,7 @@ def small_multiples(r: compute.Reading, shown: Shown, colorscale: str) -> None:
                 f"{min(pad['argmax']):.0%} of the strings at its worst step ({steps}). It reads partly "
                 "from the decoder's state and the cells' position embedding, so a map shows where the "
                 "model looked, which need not be where the digit is.")
-        if min(pad["argmax"]) >= 0.5:            # mostly on the digit: a note for the lesson
+        if min(pad["argmax"]) >= compute.POINTS_WARN:     # mostly on the digit: a note for the lesson
             st.info(text, icon=":material/info:")
         else:                                    # mostly elsewhere
             st.warning(text)
