@@ -377,6 +377,54 @@ def test_hard_training_smoke_reinforce_updates_the_attention(tiny_pools):
     assert not torch.allclose(m1.v, init.v)              # v gets no gradient from the one-hot context: only REINFORCE + entropy
 
 
+def test_weight_average_is_the_exponential_average_and_refits_batch_norm(tiny_pools):
+    from training.caption import WeightAverage
+    torch.manual_seed(0)
+    model = Captioner(CaptionConfig(variant="soft", gate=True))
+    avg = WeightAverage(model, 0.5)
+    seen = []
+    for k in range(3):                                   # three "optimizer steps"
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))
+        seen.append([p.detach().clone() for p in model.parameters()])
+        avg.update()
+    # s = p1, then 0.5 s + 0.5 p2, then 0.5 s + 0.5 p3  ->  0.25 p1 + 0.25 p2 + 0.5 p3
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    means = []
+    hook = bn.register_forward_hook(lambda m, i, o: means.append(i[0].mean((0, 2, 3))))
+    avg.apply(model, tiny_pools[0], seed=5, batch=8, batches=4)
+    hook.remove()
+    for p, a, b, c in zip(model.parameters(), *seen):
+        assert torch.allclose(p, 0.25 * a + 0.25 * b + 0.5 * c, atol=1e-6)
+    # BatchNorm: the plain mean of the 4 batches' means, computed with the averaged weights
+    assert len(means) == 4 and int(bn.num_batches_tracked) == 4
+    assert torch.allclose(bn.running_mean, torch.stack(means).mean(0), atol=1e-5)
+    assert bn.momentum == 0.1 and not model.training
+    with pytest.raises(ValueError, match="ema"):
+        WeightAverage(model, 1.0)
+
+
+def test_training_with_a_weight_average_ships_it_and_replays_it_last(tiny_pools, tmp_path):
+    from training import caption as C
+    tc = C.TrainConfig(steps=10, batch=8, warmup=2, seed=2, replay_val=8, ema=0.8)
+    model, card = C.train("soft", tc, progress=False, out_dir=tmp_path, pools=tiny_pools)
+    last, _ = C.train("soft", C.TrainConfig(**{**tc.__dict__, "ema": None}), progress=False, do_eval=False,
+                      save=False, pools=tiny_pools, record=False)
+    assert card["training"]["ema"] == 0.8 and "validation_last_step_weights" in card
+    assert not torch.allclose(model.v, last.v)           # the average, not the last step, ships
+    rep = RP.load(tmp_path / "soft")
+    assert "moving average of the weights (decay 0.8, about the last 5 steps)" in rep.meta["last_frame"]
+    x = torch.from_numpy(C.lesson_images().astype(np.float32))[:, None]
+    model.temperature.fill_(1.0)
+    dec, other = model.decode(x), last.decode(x)
+    for b, lesson in enumerate(rep.lessons):
+        n = min(model.cfg.max_steps, int(dec.lengths[b]) + int(bool(dec.finished[b])))
+        assert np.abs(lesson.maps[-1][:n] - dec.weights[b, :n].numpy()).max() < 1e-3
+    assert max(np.abs(lesson.maps[-1][:1] - other.weights[b, :1].numpy()).max()   # not the last step's
+               for b, lesson in enumerate(rep.lessons)) > 1e-2
+
+
 # ------------------------------------------------------------------ user images
 def _canvas(k: int = 0):
     return E.stroke_set(k + 1, seed=7, lengths=(4,))[k]

@@ -244,3 +244,19 @@ def test_old_model_key_still_opens_the_same_view(key):
     assert not link, link                                                   # own flag may show
     assert at.session_state["variant"] == "local_p_2d"
     assert dict(at.query_params).get("variant") in ("local_p_2d", ["local_p_2d"])
+
+
+def test_how_it_works_says_which_models_ship_averaged_weights_with_the_cards_numbers():
+    """A model trained with a moving average of its weights (card ``training.ema``) says so in
+    "How it works", with both validation scores from its card; the others do not."""
+    from features.digits import compute
+    for order in compute.ORDER_LABELS:
+        for v, card in compute.cards(order).items():
+            at = run_page(PAGE, source="test", test_image="1", variant=v, order=order)
+            md = " ".join(m.value for m in at.markdown)
+            decay = card["training"].get("ema")
+            assert ("moving average of its weights" in md) == bool(decay), (order, v)
+            if decay:
+                assert f"about the last {round(1 / (1 - decay)):,} training steps" in md
+                assert f"{card['validation']['exact']:.2%}" in md
+                assert f"{card['validation_last_step_weights']['exact']:.2%}" in md

@@ -84,14 +84,18 @@ class TrainConfig:
     val: int = 3000                # validation strings (validation sources, another seed)
     val_seed: int = 1
     replay_val: int = 256          # validation strings scored at each replay snapshot
+    ema: Optional[float] = None    # decay of a moving average of the weights, which then ships
+                                   # (None: the last step's weights ship); see :class:`WeightAverage`
 
 
 #: Settings used for the shipped weights (the CLI defaults), by ``(order, variant)``; a model
 #: not listed trains with ``TrainConfig()``.  Soft and local 2-D left to right: of five (soft)
 #: and three (local) seeds, the best on the validation strings whose map points at the digit
-#: being read (README).
+#: being read (README).  Soft ships a moving average of its weights (decay 0.999): on the
+#: validation strings it read 0.23-0.40 points more than the last step's weights in each of
+#: five seeds.
 DEFAULTS: dict[tuple[str, str], TrainConfig] = {
-    ("left_to_right", "soft"): TrainConfig(seed=3),
+    ("left_to_right", "soft"): TrainConfig(seed=3, ema=0.999),
     ("left_to_right", "local_p_2d"): TrainConfig(seed=2),
 }
 
@@ -323,6 +327,7 @@ class Recorder:
         n = min(tc.replay_val, len(val["lengths"]))
         self.val = digit_data.batch(val, np.arange(n), tc.order)
         self.order = tc.order
+        self.ema = tc.ema
         self.rec = {"steps": [], "loss": [], "accuracy": [], "maps": [], "outputs": []}
         self.seconds = 0.0
 
@@ -357,7 +362,11 @@ class Recorder:
                       lessons, meta={"order": self.order, "accuracy": "exact match on the first "
                                      f"{len(self.val[2])} validation strings",
                                      "truth": "the grid columns holding the digit emitted at each step",
-                                     "record_cpu_seconds": round(self.seconds, 2)})
+                                     "record_cpu_seconds": round(self.seconds, 2),
+                                     **({"last_frame": f"the last frame is the model that ships: a moving "
+                                         f"average of the weights (decay {self.ema}, about the last "
+                                         f"{round(1 / (1 - self.ema)):,} steps); the others are the weights "
+                                         "at that step"} if self.ema else {})})
 
 
 def lesson_images() -> np.ndarray:
@@ -366,6 +375,50 @@ def lesson_images() -> np.ndarray:
 
 
 # ------------------------------------------------------------------ training
+class WeightAverage:
+    """An exponential moving average of a model's parameters (Polyak averaging): after the first
+    optimizer step ``s = p``, after each later one ``s <- decay * s + (1 - decay) * p``.  With
+    decay 0.999 the average spans about the last 1,000 steps.  :meth:`apply` puts it into the
+    model and re-estimates the BatchNorm statistics for the averaged weights (as
+    ``torch.optim.swa_utils.update_bn`` does): a cumulative mean over ``batches`` training
+    batches drawn by ``default_rng([seed, 10**6 + i])``."""
+
+    def __init__(self, model: Captioner, decay: float):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"ema must be in (0, 1); got {decay}")
+        self.decay = decay
+        self.params = list(model.parameters())
+        self.shadow: Optional[list[torch.Tensor]] = None
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """Call after every optimizer step."""
+        if self.shadow is None:
+            self.shadow = [p.detach().clone() for p in self.params]
+            return
+        for s, p in zip(self.shadow, self.params):
+            s.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)
+
+    @torch.no_grad()
+    def apply(self, model: Captioner, pool: dict, seed: int, batch: int, batches: int = 60) -> None:
+        """Load the average into ``model`` (whose parameters it tracks) and refresh BatchNorm."""
+        for s, p in zip(self.shadow or [], self.params):
+            p.copy_(s)
+        bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        momenta = [m.momentum for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None                                   # a cumulative mean
+        model.train()
+        n = len(pool["lengths"])
+        for i in range(batches):
+            idx = np.random.default_rng([seed, 10 ** 6 + i]).integers(0, n, batch)
+            model.encode(digit_data.batch(pool, idx)[0])
+        for m, mo in zip(bns, momenta):
+            m.momentum = mo
+        model.eval()
+
+
 def train(variant: str, tc: Optional[TrainConfig] = None, *, out_dir: Optional[Path] = None,
           progress: bool = True, do_eval: bool = True, save: bool = True,
           pools: Optional[tuple[dict, dict]] = None, record: bool = True) -> tuple[Captioner, dict]:
@@ -381,6 +434,7 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, out_dir: Optional[P
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     baseline = torch.zeros(cfg.max_steps) if VARIANTS[variant].hard else None
     recorder = Recorder(model, tc, val) if record else None
+    average = WeightAverage(model, tc.ema) if tc.ema is not None else None
     losses = []
     N = len(train_pool["lengths"])
     t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
@@ -400,13 +454,20 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, out_dir: Optional[P
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.clip)
         opt.step()
+        if average is not None:
+            average.update()
         losses.append(log["ce"])
         if bar is not None:
             bar.update()
             if step % 10 == 0:
                 bar.set_postfix({k: f"{v:.3f}" for k, v in log.items()})
+    last_iterate = None
+    if average is not None:
+        if do_eval:
+            last_iterate = evaluate(model, val, tc.order)
+        average.apply(model, train_pool, tc.seed, tc.batch)
     if recorder is not None:
-        recorder(model, tc.steps, losses)
+        recorder(model, tc.steps, losses)                # the last frame: the weights that ship
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     if bar is not None:
         bar.close()
@@ -420,6 +481,8 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, out_dir: Optional[P
     if do_eval:
         card["calibration"] = calibrate(model, val, tc.order)
         card["validation"] = evaluate(model, val, tc.order)
+        if last_iterate is not None:
+            card["validation_last_step_weights"] = last_iterate
     if save:
         d = out_dir if out_dir is not None else weights_dir(tc.order)
         save_model(model, card, d)
@@ -484,7 +547,7 @@ def command(variant: str, tc: TrainConfig) -> str:
     """The command that retrains this model: the steps and seed are named when they are not the
     variant's defaults."""
     base = defaults(variant, tc.order)
-    extra = "".join(f" --{k} {getattr(tc, k)}" for k in ("steps", "seed") if getattr(tc, k) != getattr(base, k))
+    extra = "".join(f" --{k} {getattr(tc, k)}" for k in ("steps", "seed", "ema") if getattr(tc, k) != getattr(base, k))
     return f"python -m training caption --variant {variant} --order {tc.order}{extra}"
 
 
@@ -540,6 +603,8 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=None, help="override the number of steps")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default 1)")
+    ap.add_argument("--ema", type=float, default=None,
+                    help="ship a moving average of the weights with this decay (default: the model's)")
     ap.add_argument("--workers", type=int, default=1, help="processes building the data pool (once)")
     ap.add_argument("--out", type=Path, default=None,
                     help="output folder (default weights/caption[/<order>])")
@@ -564,7 +629,8 @@ def main(argv=None) -> int:
         return 0
     for order, v in [(o, v) for o in (ORDERS if a.order == "all" else (a.order,))
                      for v in (VARIANTS.names() if a.variant == "all" else (a.variant,))]:
-        over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads))
+        over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads),
+                                                   ("ema", a.ema))
                 if val is not None}
         tc = TrainConfig(**{**asdict(defaults(v, order)), **over})
         _, card = train(v, tc, out_dir=a.out, save=not a.no_save, pools=pools)

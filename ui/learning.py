@@ -314,6 +314,8 @@ def _body(task, variants, prefix, variant, order, colorscale, where) -> None:
                "inputs; these are the attention maps it produced then. Red squares: where the "
                "evidence for each output really is (known to the data generator).")
     L = loaded[variant]
+    if L is not None and L.replay.meta.get("last_frame"):
+        st.caption(L.replay.meta["last_frame"][0].upper() + L.replay.meta["last_frame"][1:] + ".")
     if L is None:
         st.info(_absent(labels.get(variant, variant), task, variant), icon=":material/info:")
         step = None

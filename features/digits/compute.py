@@ -201,6 +201,30 @@ def cell_table(r: Reading, i: int) -> dict:
     return out
 
 
+def averaged_weights(variant: str, order: str) -> Optional[str]:
+    """A sentence saying that the model ships a moving average of its weights (its card's
+    ``training.ema``, with both validation scores), or None when it ships the last training
+    step's weights."""
+    all_cards = cards(order)
+    card = all_cards.get(variant, {})
+    decay = card.get("training", {}).get("ema")
+    if not decay:
+        return None
+    text = (f"This model's weights are a moving average of its weights over about the last "
+            f"{round(1 / (1 - decay)):,} training steps (s ← {decay}·s + {1 - decay:.3g}·w after every "
+            "step, w the weights; then the BatchNorm statistics re-measured), not the weights of the "
+            "last step.")
+    now, last = (card.get(k, {}).get("exact") for k in ("validation", "validation_last_step_weights"))
+    if now is not None and last is not None:
+        text += (f" On the generator's validation strings it reads {now:.2%} exact, the last step's "
+                 f"weights {last:.2%}.")
+    last_step = [VARIANTS[v].label for v, c in all_cards.items() if not c.get("training", {}).get("ema")]
+    if last_step:
+        names = " and ".join([", ".join(last_step[:-1]), last_step[-1]] if len(last_step) > 1 else last_step)
+        text += f" {names} {'ship' if len(last_step) > 1 else 'ships'} the weights of the last step."
+    return text
+
+
 def accuracy_rows() -> list[dict]:
     """One row per shipped model (caption order, attention): exact match on 4-digit strings of
     each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),

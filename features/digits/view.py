@@ -403,4 +403,6 @@ def explain(r: compute.Reading) -> None:
             "and shadows removed, ruled lines taken out, specks dropped, the line of writing cropped, "
             "scaled without squeezing so the ink is 24 px tall, thin strokes thickened, centred in "
             "32 × 96. The probabilities are calibrated (a temperature fitted on validation strings), "
-            "and “unsure” uses a threshold fitted there too.\n\n" + MNIST_CREDIT + ".")
+            "and “unsure” uses a threshold fitted there too.\n\n"
+            + "".join(f"{x}\n\n" for x in [compute.averaged_weights(r.variant, r.order)] if x)
+            + MNIST_CREDIT + ".")
