@@ -557,3 +557,20 @@ def test_thin_strokes_are_thickened_and_thick_ones_kept():
     assert thin.info["thickened_by"] >= 1 and thick.info["thickened_by"] == 0
     w_thin = DR.stroke_width(thin.image > 0.35) / DR.INK_HEIGHT
     assert w_thin >= 0.6 * DR.STROKE
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_each_cards_command_retrains_it_with_its_seed_steps_and_weight_average(models, variant, order):
+    """The card's command, read by the CLI's own parser, gives the card's settings (and the
+    command written for a setting other than the default names it: ``--ema 0`` for none)."""
+    from dataclasses import replace
+    from training import caption as C
+    _, card = models[variant, order]
+    words = card["command"].split()
+    assert words[:4] == ["python", "-m", "training", "caption"]
+    tc = C.config_from(C.parser().parse_args(words[4:]), variant, order)
+    for k in ("steps", "seed", "order", "ema"):
+        assert getattr(tc, k) == card["training"].get(k), k
+    other = replace(tc, ema=None if tc.ema else 0.99)
+    assert C.config_from(C.parser().parse_args(C.command(variant, other).split()[4:]), variant, order) == other

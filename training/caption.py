@@ -35,6 +35,11 @@ Losses
     sampled / arg-max cells only.
   No doubly-stochastic regularizer (see :mod:`attention.models.captioner`).
 
+Weight average (``--ema``, :class:`WeightAverage`; left-to-right soft by default): a moving
+average of the weights (decay 0.999, about the last 1,000 steps) ships instead of the last step's
+weights, with its BatchNorm statistics measured again; the card keeps the validation of both
+(``validation`` and ``validation_last_step_weights``) and the replay's last frame is the average.
+
 Calibration: after training, the softmax temperature T is fitted on the validation strings
 (teacher-forced negative log-likelihood), and the "unsure" threshold tau on the calibrated
 probability of a digit is the one that best separates wrong from right readings of the
@@ -544,10 +549,11 @@ def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfi
 
 
 def command(variant: str, tc: TrainConfig) -> str:
-    """The command that retrains this model: the steps and seed are named when they are not the
-    variant's defaults."""
+    """The command that retrains this model: the steps, seed and weight average are named when
+    they are not the variant's defaults."""
     base = defaults(variant, tc.order)
-    extra = "".join(f" --{k} {getattr(tc, k)}" for k in ("steps", "seed", "ema") if getattr(tc, k) != getattr(base, k))
+    extra = "".join(f" --{k} {0 if getattr(tc, k) is None else getattr(tc, k)}"    # --ema 0: none
+                    for k in ("steps", "seed", "ema") if getattr(tc, k) != getattr(base, k))
     return f"python -m training caption --variant {variant} --order {tc.order}{extra}"
 
 
@@ -594,7 +600,18 @@ def export_test_images(n: int = 100, seed: int = 2024, path: Optional[Path] = No
     return path
 
 
-def main(argv=None) -> int:
+def config_from(a: argparse.Namespace, variant: str, order: str) -> TrainConfig:
+    """The settings of one model from the command line ``a``: the model's defaults with what the
+    command names (``--ema 0``: the last step's weights ship)."""
+    over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads),
+                                  ("ema", a.ema)) if val is not None}
+    if over.get("ema") == 0:
+        over["ema"] = None
+    return TrainConfig(**{**asdict(defaults(variant, order)), **over})
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m training caption``."""
     ap = argparse.ArgumentParser(prog="python -m training caption",
                                  description="Train the digit-string captioners (soft, hard, local).")
     ap.add_argument("--variant", default="all", choices=("all",) + VARIANTS.names())
@@ -604,7 +621,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default 1)")
     ap.add_argument("--ema", type=float, default=None,
-                    help="ship a moving average of the weights with this decay (default: the model's)")
+                    help="ship a moving average of the weights with this decay, e.g. 0.999; 0 = the last "
+                         "step's weights (default: the model's, see DEFAULTS)")
     ap.add_argument("--workers", type=int, default=1, help="processes building the data pool (once)")
     ap.add_argument("--out", type=Path, default=None,
                     help="output folder (default weights/caption[/<order>])")
@@ -612,7 +630,15 @@ def main(argv=None) -> int:
     ap.add_argument("--data-only", action="store_true", help="only build (and cache) the data pools")
     ap.add_argument("--test-images", action="store_true",
                     help="only (re)write the page's test images (weights/caption/test_images.npz)")
-    a = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> int:
+    return run(parser().parse_args(argv))
+
+
+def run(a: argparse.Namespace) -> int:
+    """Carry out the parsed command line ``a`` (:func:`main`)."""
     try:
         digit_data.mnist_train_group()                   # the data must be there: say where if not
         if a.test_images:
@@ -629,10 +655,7 @@ def main(argv=None) -> int:
         return 0
     for order, v in [(o, v) for o in (ORDERS if a.order == "all" else (a.order,))
                      for v in (VARIANTS.names() if a.variant == "all" else (a.variant,))]:
-        over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads),
-                                                   ("ema", a.ema))
-                if val is not None}
-        tc = TrainConfig(**{**asdict(defaults(v, order)), **over})
+        tc = config_from(a, v, order)
         _, card = train(v, tc, out_dir=a.out, save=not a.no_save, pools=pools)
         t = card.get("validation", {})
         print(f"{order}/{v}: validation exact {t.get('exact', float('nan')):.4f}  per digit "

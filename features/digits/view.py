@@ -382,6 +382,7 @@ def explain(r: compute.Reading) -> None:
             "digit its state h scores every cell and attends:")
         st.latex(VARIANTS[r.variant].formula)
         st.caption(f"{VARIANTS[r.variant].label}: {VARIANTS[r.variant].paper}.")
+        averaged = compute.averaged_weights(r.variant, r.order)
         gate = ("The gate β_t = σ(f_β(h_{t-1})) (Xu et al. sec. 4.2.1) scales the context before the "
                 "decoder reads it; each map's title shows it. " if r.beta is not None else
                 "This model has no gate β: Xu et al. add it to the soft model only, and the hard "
@@ -404,5 +405,4 @@ def explain(r: compute.Reading) -> None:
             "scaled without squeezing so the ink is 24 px tall, thin strokes thickened, centred in "
             "32 × 96. The probabilities are calibrated (a temperature fitted on validation strings), "
             "and “unsure” uses a threshold fitted there too.\n\n"
-            + "".join(f"{x}\n\n" for x in [compute.averaged_weights(r.variant, r.order)] if x)
-            + MNIST_CREDIT + ".")
+            + (f"{averaged}\n\n" if averaged else "") + MNIST_CREDIT + ".")
