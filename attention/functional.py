@@ -137,6 +137,8 @@ def resolve_options(*, score="scaled_dot", scope="global", normalization="soft",
 def _as_tensor(name: str, x) -> torch.Tensor:
     if x is None:
         return None
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        x = x.copy()                    # torch cannot share a read-only array (e.g. a cached one)
     t = torch.as_tensor(x)
     if not t.is_floating_point():
         t = t.to(torch.float32)

@@ -1,6 +1,7 @@
 """attention.attend against references: torch SDPA, hand computation, properties."""
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -501,3 +502,16 @@ def test_each_parameter_belongs_to_its_score_or_scope():
         attend(q, q, bogus=1)
     with pytest.raises(ValueError, match="needs location="):
         attend(q, q, score="location")
+
+
+def test_read_only_arrays_are_copied_not_shared_and_give_the_same_result():
+    """A read-only NumPy array (a cached, frozen input) is copied before torch sees it: torch
+    warns that it cannot protect such an array, and a shared one could be written through."""
+    from attention.functional import _as_tensor
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    ro = x.copy()
+    ro.flags.writeable = False
+    t = _as_tensor("query", ro)
+    assert t.data_ptr() != ro.ctypes.data and torch.equal(t, torch.from_numpy(x))
+    assert _as_tensor("query", x).data_ptr() == x.ctypes.data          # a writable one is shared
+    assert torch.equal(attend(ro, ro, ro).output, attend(x, x, x).output)
