@@ -393,7 +393,7 @@ def test_weight_average_is_the_exponential_average_and_refits_batch_norm(tiny_po
     bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
     means = []
     hook = bn.register_forward_hook(lambda m, i, o: means.append(i[0].mean((0, 2, 3))))
-    avg.apply(model, tiny_pools[0], seed=5, batch=8, batches=4)
+    avg.apply(tiny_pools[0], seed=5, batch=8, batches=4)
     hook.remove()
     for p, a, b, c in zip(model.parameters(), *seen):
         assert torch.allclose(p, 0.25 * a + 0.25 * b + 0.5 * c, atol=1e-6)

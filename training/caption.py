@@ -392,6 +392,7 @@ class WeightAverage:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"ema must be in (0, 1); got {decay}")
         self.decay = decay
+        self.model = model
         self.params = list(model.parameters())
         self.shadow: Optional[list[torch.Tensor]] = None
 
@@ -405,8 +406,9 @@ class WeightAverage:
             s.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)
 
     @torch.no_grad()
-    def apply(self, model: Captioner, pool: dict, seed: int, batch: int, batches: int = 60) -> None:
-        """Load the average into ``model`` (whose parameters it tracks) and refresh BatchNorm."""
+    def apply(self, pool: dict, seed: int, batch: int, batches: int = 60) -> None:
+        """Load the average into the model and refresh its BatchNorm statistics."""
+        model = self.model
         for s, p in zip(self.shadow or [], self.params):
             p.copy_(s)
         bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -470,7 +472,7 @@ def train(variant: str, tc: Optional[TrainConfig] = None, *, out_dir: Optional[P
     if average is not None:
         if do_eval:
             last_iterate = evaluate(model, val, tc.order)
-        average.apply(model, train_pool, tc.seed, tc.batch)
+        average.apply(train_pool, tc.seed, tc.batch)
     if recorder is not None:
         recorder(model, tc.steps, losses)                # the last frame: the weights that ship
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
