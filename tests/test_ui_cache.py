@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 import time
 
 import numpy as np
@@ -78,3 +79,41 @@ def test_bounded_decorator_keys_on_arguments():
     assert f(3)[0] == 1.0 and f(3)[0] == 1.0 and f(3, scale=2.0)[0] == 2.0
     assert calls == [(3, 1.0), (3, 2.0)]
     assert f.cache.total == nbytes(np.ones(3)) * 2
+
+
+def test_pages_read_frozen_cached_arrays_without_sharing_or_torch_warnings():
+    """The cached encodings are frozen (``writeable=False``).  The Sentence, Model and Compare
+    compute functions copy them into tensors: ``torch.from_numpy`` shared the read-only buffer
+    and warned "not writable ... undefined behavior" (once per process, so this runs in a fresh
+    interpreter with warnings as errors)."""
+    import subprocess
+    import sys
+    code = r"""
+import warnings
+warnings.simplefilter("error")
+import numpy as np, torch
+from features.sentence import compute as S
+from features.model import compute as M
+from features.compare import compute as C
+rng = np.random.default_rng(0)
+enc = {a: rng.standard_normal((2, 3, 5, 4)).astype(np.float32) for a in ("queries", "keys", "values")}
+enc["embeddings"] = rng.standard_normal((5, 8)).astype(np.float32)
+enc["tokens"] = np.array(["[CLS]", "a", "b", "c", "[SEP]"], dtype=object)
+for v in enc.values():
+    v.flags.writeable = False
+outs = list(S.qkv(enc, "model", 2, 3)) + list(S.qkv(enc, "embed", 1, 1))
+inp = C.sentence_input(enc, 2, 3)
+outs += [inp.q, inp.k, inp.v]
+for t in outs:
+    assert not any(np.shares_memory(t.numpy(), a) for a in enc.values() if a.dtype != object)
+assert torch.equal(outs[0], torch.tensor(enc["queries"][1, 2]))
+r = M.layer_attention(enc, 1)
+ref = torch.softmax(torch.tensor(enc["queries"][1]) @ torch.tensor(enc["keys"][1]).transpose(-1, -2) / 2.0, -1)
+assert torch.allclose(r.weights, ref, atol=1e-6)
+c = M.counterfactual_layer(enc, 0, {}, ())
+assert c.weights.shape == (3, 5, 5)
+print("ok")
+"""
+    root = Path(__file__).resolve().parents[1]
+    p = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip().endswith("ok"), p.stderr[-2000:]

@@ -49,7 +49,7 @@ class Input:
 def sentence_input(enc: dict, layer: int, head: int) -> Input:
     """The model's queries / keys / values ``(n, 32)`` at ``layer`` / ``head`` (1-based) of an
     encoded sentence (``ui.models.encode``); compared with the model's own scaled dot product."""
-    q, k, v = (torch.from_numpy(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
+    q, k, v = (torch.tensor(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
     return Input(q, k, v, display_tokens(enc["tokens"]), "scaled_dot", f"layer {layer}, head {head}")
 
 

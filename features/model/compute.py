@@ -36,7 +36,7 @@ def encode(text: str, pair: str = "") -> dict:
 def layer_attention(enc: dict, layer: int, options: Optional[dict] = None) -> AttentionResult:
     """``attend`` of one layer (0-based), all 12 heads: weights ``(H, n, n)``, output
     ``(H, n, d_head)`` -- the very call ``MiniLM.forward`` makes."""
-    q, k, v = (torch.from_numpy(enc[a][layer]) for a in ("queries", "keys", "values"))  # (H, n, d_head)
+    q, k, v = (torch.tensor(enc[a][layer]) for a in ("queries", "keys", "values"))  # (H, n, d_head)
     return attend(q, k, v, **(options or {}))
 
 
@@ -81,7 +81,7 @@ def stats(text: str, pair: str, k: int) -> dict:
     """``attention.metrics.head_stats`` of every head: name -> ``(L, H)`` float64
     (``topk_mass`` = the mass of each row's k largest weights)."""
     enc = encode(text, pair)
-    out = head_stats(_all(enc), torch.from_numpy(enc["special"]), k=k)
+    out = head_stats(_all(enc), torch.tensor(enc["special"]), k=k)
     return {("topk_mass" if name.startswith("top") else name): v.double().numpy() for name, v in out.items()}
 
 
@@ -132,5 +132,5 @@ def counterfactual(text: str, pair: str, options: tuple, layers: tuple) -> dict:
 def counterfactual_layer(res: dict, layer: int, options: dict, layers: tuple) -> AttentionResult:
     """The counterfactual's attention in ``layer`` (0-based), all heads: ``options`` if the
     layer runs the variant, else the model's own attention on the changed q and k."""
-    q, k = torch.from_numpy(res["queries"][layer]), torch.from_numpy(res["keys"][layer])  # (H, n, d_head)
+    q, k = torch.tensor(res["queries"][layer]), torch.tensor(res["keys"][layer])  # (H, n, d_head)
     return attend(q, k, k, **(options if layer in layers else {}))

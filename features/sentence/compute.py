@@ -15,8 +15,8 @@ def qkv(enc: dict, source: str, layer: int, head: int):
     source "embed": q = k = v = the input token embeddings X, d = 384.
     """
     if source == "model":
-        return tuple(torch.from_numpy(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
-    X = torch.from_numpy(enc["embeddings"])
+        return tuple(torch.tensor(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
+    X = torch.tensor(enc["embeddings"])
     return X, X, X
 
 
