@@ -561,7 +561,7 @@ def test_thin_strokes_are_thickened_and_thick_ones_kept():
 
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_each_cards_command_retrains_it_with_its_seed_steps_and_weight_average(models, variant, order):
+def test_each_cards_command_retrains_it_with_its_seed_steps_weight_average_and_pool(models, variant, order):
     """The card's command, read by the CLI's own parser, gives the card's settings (and the
     command written for a setting other than the default names it: ``--ema 0`` for none)."""
     from dataclasses import replace
@@ -570,7 +570,7 @@ def test_each_cards_command_retrains_it_with_its_seed_steps_and_weight_average(m
     words = card["command"].split()
     assert words[:4] == ["python", "-m", "training", "caption"]
     tc = C.config_from(C.parser().parse_args(words[4:]), variant, order)
-    for k in ("steps", "seed", "order", "ema"):
+    for k in ("steps", "seed", "order", "ema", "pool"):
         assert getattr(tc, k) == card["training"].get(k), k
-    other = replace(tc, ema=None if tc.ema else 0.99)
-    assert C.config_from(C.parser().parse_args(C.command(variant, other).split()[4:]), variant, order) == other
+    for other in (replace(tc, ema=None if tc.ema else 0.99), replace(tc, pool=tc.pool + 1000)):
+        assert C.config_from(C.parser().parse_args(C.command(variant, other).split()[4:]), variant, order) == other

@@ -551,11 +551,11 @@ def make_card(variant: str, model: Captioner, cfg: CaptionConfig, tc: TrainConfi
 
 
 def command(variant: str, tc: TrainConfig) -> str:
-    """The command that retrains this model: the steps, seed and weight average are named when
-    they are not the variant's defaults."""
+    """The command that retrains this model: the steps, seed, weight average and pool size are
+    named when they are not the variant's defaults."""
     base = defaults(variant, tc.order)
     extra = "".join(f" --{k} {0 if getattr(tc, k) is None else getattr(tc, k)}"    # --ema 0: none
-                    for k in ("steps", "seed", "ema") if getattr(tc, k) != getattr(base, k))
+                    for k in CLI_SETTINGS if getattr(tc, k) != getattr(base, k))
     return f"python -m training caption --variant {variant} --order {tc.order}{extra}"
 
 
@@ -602,11 +602,14 @@ def export_test_images(n: int = 100, seed: int = 2024, path: Optional[Path] = No
     return path
 
 
+#: The settings a command line can name (``--steps`` ...), besides ``--threads``.
+CLI_SETTINGS = ("steps", "seed", "ema", "pool")
+
+
 def config_from(a: argparse.Namespace, variant: str, order: str) -> TrainConfig:
     """The settings of one model from the command line ``a``: the model's defaults with what the
     command names (``--ema 0``: the last step's weights ship)."""
-    over = {k: val for k, val in (("steps", a.steps), ("seed", a.seed), ("threads", a.threads),
-                                  ("ema", a.ema)) if val is not None}
+    over = {k: getattr(a, k) for k in CLI_SETTINGS + ("threads",) if getattr(a, k) is not None}
     if over.get("ema") == 0:
         over["ema"] = None
     return TrainConfig(**{**asdict(defaults(variant, order)), **over})
@@ -625,6 +628,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--ema", type=float, default=None,
                     help="ship a moving average of the weights with this decay, e.g. 0.999; 0 = the last "
                          "step's weights (default: the model's, see DEFAULTS)")
+    ap.add_argument("--pool", type=int, default=None,
+                    help="training strings in the data pool (default: the model's, see DEFAULTS)")
     ap.add_argument("--workers", type=int, default=1, help="processes building the data pool (once)")
     ap.add_argument("--out", type=Path, default=None,
                     help="output folder (default weights/caption[/<order>])")
@@ -641,24 +646,29 @@ def main(argv=None) -> int:
 
 def run(a: argparse.Namespace) -> int:
     """Carry out the parsed command line ``a`` (:func:`main`)."""
+    jobs = [(o, v, config_from(a, v, o)) for o in (ORDERS if a.order == "all" else (a.order,))
+            for v in (VARIANTS.names() if a.variant == "all" else (a.variant,))]
+    pools: dict[tuple, tuple[dict, dict]] = {}            # (pool, pool_seed, val, val_seed) -> pools
     try:
         digit_data.mnist_train_group()                   # the data must be there: say where if not
         if a.test_images:
             print(f"wrote {export_test_images()}")
             return 0
-        pools = data(TrainConfig(), workers=a.workers)
+        for _, _, tc in jobs:                            # every pool the models need, built first
+            key = (tc.pool, tc.pool_seed, tc.val, tc.val_seed)
+            if key not in pools:
+                pools[key] = tr, va = data(tc, workers=a.workers)
+                print(f"data: {len(tr['lengths'])} training strings (built in "
+                      f"{float(tr['build_cpu_seconds']):.0f} s CPU, cached), {len(va['lengths'])} "
+                      "validation strings")
     except digit_data.DataMissing as e:
         print(str(e), file=sys.stderr)
         return 1
-    tr = pools[0]
-    print(f"data: {len(tr['lengths'])} training strings (built in {float(tr['build_cpu_seconds']):.0f} s CPU, "
-          f"cached), {len(pools[1]['lengths'])} validation strings")
     if a.data_only:
         return 0
-    for order, v in [(o, v) for o in (ORDERS if a.order == "all" else (a.order,))
-                     for v in (VARIANTS.names() if a.variant == "all" else (a.variant,))]:
-        tc = config_from(a, v, order)
-        _, card = train(v, tc, out_dir=a.out, save=not a.no_save, pools=pools)
+    for order, v, tc in jobs:
+        _, card = train(v, tc, out_dir=a.out, save=not a.no_save,
+                        pools=pools[tc.pool, tc.pool_seed, tc.val, tc.val_seed])
         t = card.get("validation", {})
         print(f"{order}/{v}: validation exact {t.get('exact', float('nan')):.4f}  per digit "
               f"{t.get('per_digit', float('nan')):.4f}  4-digit exact "
