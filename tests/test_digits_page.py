@@ -246,6 +246,22 @@ def test_old_model_key_still_opens_the_same_view(key):
     assert dict(at.query_params).get("variant") in ("local_p_2d", ["local_p_2d"])
 
 
+def test_averaged_weights_sentence_states_the_cards_decay_and_both_validation_scores(monkeypatch):
+    """The sentence for a model whose card has a weight average (no shipped model has one now:
+    the page test below then checks only that none claims it)."""
+    from features.digits import compute
+    fake = {"soft": {"training": {"ema": 0.999}, "validation": {"exact": 0.8627},
+                     "validation_last_step_weights": {"exact": 0.86}},
+            "hard": {"training": {}}, "local_p_2d": {"training": {"ema": None}}}
+    monkeypatch.setattr(compute, "cards", lambda order="left_to_right": fake)
+    text = compute.averaged_weights("soft", "left_to_right")
+    assert "over about the last 1,000 training steps (s ← 0.999·s + 0.001·w" in text
+    assert "it reads 86.27% exact, the last step's weights 86.00%" in text
+    assert text.endswith(f"{compute.VARIANTS['hard'].label} and {compute.VARIANTS['local_p_2d'].label} "
+                         "ship the weights of the last step.")
+    assert compute.averaged_weights("hard", "left_to_right") is None
+
+
 def test_how_it_works_says_which_models_ship_averaged_weights_with_the_cards_numbers():
     """A model trained with a moving average of its weights (card ``training.ema``) says so in
     "How it works", with both validation scores from its card; the others do not."""
