@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .functional import attend
+from .arrays import as_tensor
 
 
 # ------------------------------------------------------------------ all heads
@@ -33,8 +34,8 @@ def all_weights(queries, keys, values=None, options: Optional[Mapping[int, Mappi
     ``MiniLM.forward(attention=...)``.  Returns ``(L, H, n, n)`` float tensor -- with no
     options exactly ``MiniLM.forward(...).weights`` (same ``attend`` call).
     """
-    q, k = torch.as_tensor(queries), torch.as_tensor(keys)
-    v = k if values is None else torch.as_tensor(values)
+    q, k = as_tensor(queries), as_tensor(keys)
+    v = k if values is None else as_tensor(values)
     options = dict(options or {})
     out = [attend(q[l], k[l], v[l], **options.get(l, {})).weights for l in range(q.shape[0])]
     return torch.stack(out)                                          # (L, H, n, n)
@@ -73,7 +74,7 @@ def submatrix(weights, rows, cols) -> np.ndarray:
 def topk_keep(weights, k: int) -> np.ndarray:
     """Bool mask ``(..., nq, nk)``: True at each row's ``k`` largest weights (exactly k per row;
     among tied weights any may be kept).  ``k <= 0`` or ``k >= nk`` keeps everything."""
-    w = torch.as_tensor(np.asarray(weights, dtype=np.float32))
+    w = as_tensor(np.asarray(weights, dtype=np.float32))
     nk = w.shape[-1]
     if k <= 0 or k >= nk:
         return np.ones(tuple(w.shape), dtype=bool)
@@ -91,7 +92,7 @@ def pool_max(weights, max_side: int = 64) -> tuple[np.ndarray, tuple[int, int]]:
     cell is the largest weight of its ``bq x bk`` block (edge blocks are padded with 0), so a
     thin pattern (attend to the next token) stays visible.  Returns ``(pooled, (bq, bk))``.
     """
-    w = torch.as_tensor(np.asarray(weights, dtype=np.float32))
+    w = as_tensor(np.asarray(weights, dtype=np.float32))
     if max_side < 1:
         raise ValueError(f"max_side must be >= 1; got {max_side}")
     nq, nk = w.shape[-2:]
@@ -131,15 +132,15 @@ def counterfactual(model, ids, type_ids, options: Mapping, layers: Iterable[int]
 
 def cosine(a, b) -> float:
     """Cosine similarity ``a.b / (|a| |b|)`` of two vectors (float64)."""
-    a = torch.as_tensor(a).double().reshape(-1)
-    b = torch.as_tensor(b).double().reshape(-1)
+    a = as_tensor(a).double().reshape(-1)
+    b = as_tensor(b).double().reshape(-1)
     return float(a @ b / (a.norm() * b.norm()).clamp_min(1e-300))
 
 
 def row_cosine(a, b) -> np.ndarray:
     """Cosine similarity of matching rows: ``(n, d), (n, d) -> (n,)`` (float64)."""
-    a = torch.as_tensor(a).double()
-    b = torch.as_tensor(b).double()
+    a = as_tensor(a).double()
+    b = as_tensor(b).double()
     return (torch.nn.functional.cosine_similarity(a, b, dim=-1, eps=1e-300)).numpy()
 
 
@@ -148,8 +149,8 @@ def js_per_head(p, q) -> np.ndarray:
     attention maps: ``(..., n, n), (..., n, n) -> (...)``.  0 = identical rows."""
     # JS = (sum p ln p + sum q ln q) / 2 - sum m ln m, m = (p + q) / 2 -- the same as
     # attention.metrics.js, in one pass of float32 (fast at 512 tokens: 19M cells).
-    p = torch.as_tensor(p, dtype=torch.float32)
-    q = torch.as_tensor(q, dtype=torch.float32)
+    p = as_tensor(p, dtype=torch.float32)
+    q = as_tensor(q, dtype=torch.float32)
     m = (p + q) / 2
     d = (torch.xlogy(p, p).sum(-1) + torch.xlogy(q, q).sum(-1)) / 2 - torch.xlogy(m, m).sum(-1)
     return d.clamp_min(0).mean(-1).double().numpy()
@@ -163,8 +164,8 @@ def segment_mass(weights, type_ids) -> dict[str, np.ndarray]:
     ``(...)``: e.g. ``AB`` = mean over queries i in A of ``sum_{j in B} a_ij``.  For soft
     attention ``AA + AB = 1`` and ``BA + BB = 1``.  A missing segment gives NaN.
     """
-    a = torch.as_tensor(weights).double()
-    t = torch.as_tensor(np.asarray(type_ids)).reshape(-1)
+    a = as_tensor(weights).double()
+    t = as_tensor(np.asarray(type_ids)).reshape(-1)
     out = {}
     for qs, qv in (("A", 0), ("B", 1)):
         rows = t == qv
@@ -189,9 +190,9 @@ def neuron_steps(q, k, v, i: int) -> dict[str, np.ndarray]:
       weight ``(n,)`` = exp / sum(exp)  (= softmax(score), the heatmap's row i);
       weighted_v ``(n, d)`` = weight_j * v_j;  output ``(d,)`` = sum_j weight_j v_j.
     """
-    q = torch.as_tensor(q).double()
-    k = torch.as_tensor(k).double()
-    v = torch.as_tensor(v).double()
+    q = as_tensor(q).double()
+    k = as_tensor(k).double()
+    v = as_tensor(v).double()
     n, d = k.shape
     if not 0 <= i < q.shape[0]:
         raise ValueError(f"query token {i} out of range 0..{q.shape[0] - 1}")

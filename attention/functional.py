@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from . import masks as M
+from .arrays import as_tensor
 from . import normalize as N
 from . import scores as S
 
@@ -137,9 +138,7 @@ def resolve_options(*, score="scaled_dot", scope="global", normalization="soft",
 def _as_tensor(name: str, x) -> torch.Tensor:
     if x is None:
         return None
-    if isinstance(x, np.ndarray) and not x.flags.writeable:
-        x = x.copy()                    # torch cannot share a read-only array (e.g. a cached one)
-    t = torch.as_tensor(x)
+    t = as_tensor(x)                    # a read-only (cached) array is copied
     if not t.is_floating_point():
         t = t.to(torch.float32)
     if t.ndim not in (1, 2, 3):

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .functional import AttentionResult, attend
+from .arrays import as_tensor
 from .masks import CENTRED, grid_cells
 from .scores import init_bilinear
 
@@ -37,7 +38,7 @@ def project_queries(x, W_a: Union[str, torch.Tensor] = "identity", seed: int = 0
     with std ``1/sqrt(d)``, :func:`attention.scores.init_bilinear`) or a ``(d, d)`` tensor.
     Returns ``(N, d)`` float32.
     """
-    x = torch.as_tensor(x, dtype=torch.float32)
+    x = as_tensor(x, dtype=torch.float32)
     if x.ndim != 2:
         raise ValueError(f"features must be (N, d); got shape {tuple(x.shape)}")
     d = x.shape[1]
@@ -48,7 +49,7 @@ def project_queries(x, W_a: Union[str, torch.Tensor] = "identity", seed: int = 0
             raise ValueError(f"W_a must be 'identity', 'random' or a (d, d) tensor; got {W_a!r}")
         W = init_bilinear(d, d, "random", seed=seed, dtype=torch.float32)  # (d, d)
     else:
-        W = torch.as_tensor(W_a, dtype=torch.float32)
+        W = as_tensor(W_a, dtype=torch.float32)
         if tuple(W.shape) != (d, d):
             raise ValueError(f"W_a must have shape ({d}, {d}); got {tuple(W.shape)}")
     return x @ W                                                          # (N, d)
@@ -59,7 +60,7 @@ def head_weights(weights: torch.Tensor, head: Optional[int]) -> np.ndarray:
 
     head: 0-based head index, or None for the mean over heads (rows still sum to 1).
     """
-    w = torch.as_tensor(weights)
+    w = as_tensor(weights)
     if head is None:
         out = w.mean(dim=0)                                               # (nq, nk)
     else:
@@ -77,7 +78,7 @@ def sample_patches(p, seeds: Sequence[int]) -> np.ndarray:
     draw ``attend(..., normalization="hard_sampled", seed=s)`` makes for a single one-head row.
     Returns ``(len(seeds),)`` int64 patch indices; an all-zero ``p`` gives -1s.
     """
-    p = torch.as_tensor(np.asarray(p), dtype=torch.float64).reshape(-1)  # (N,)
+    p = as_tensor(np.asarray(p), dtype=torch.float64).reshape(-1)  # (N,)
     if p.sum() <= 0:
         return np.full(len(seeds), -1, dtype=np.int64)
     out = np.empty(len(seeds), dtype=np.int64)
@@ -148,7 +149,7 @@ def matrix_blocks(q, k, v, *, head: Optional[int] = None, probs: bool = False, m
     Returns ``(D (B, B) float64, starts (B,))``, equal to
     ``block_mean(head_weights(attend(q, k, v, **options).weights, head), max_size)``.
     """
-    q, k = torch.as_tensor(q), torch.as_tensor(k)
+    q, k = as_tensor(q), as_tensor(k)
     n = k.shape[0]
     scope, grid = options.get("scope", "global"), options.get("grid")
     starts = block_starts(n, max_size)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import torch
 
+from .arrays import as_tensor
+
 
 def _t(x) -> torch.Tensor:
-    t = torch.as_tensor(x)
+    t = as_tensor(x)
     return t if t.is_floating_point() else t.double()
 
 
@@ -32,7 +34,7 @@ def mass_on(weights, keys) -> torch.Tensor:
     """Share of each row's attention on the keys where ``keys`` (nk,) bool is True
     (e.g. [CLS]/[SEP]): ``(..., nq, nk) -> (..., nq)``."""
     a = _t(weights)
-    return (a * torch.as_tensor(keys, dtype=torch.bool).to(a.dtype)).sum(-1)
+    return (a * as_tensor(keys, dtype=torch.bool).to(a.dtype)).sum(-1)
 
 
 def topk_mass(weights, k: int) -> torch.Tensor:

@@ -515,3 +515,40 @@ def test_read_only_arrays_are_copied_not_shared_and_give_the_same_result():
     assert t.data_ptr() != ro.ctypes.data and torch.equal(t, torch.from_numpy(x))
     assert _as_tensor("query", x).data_ptr() == x.ctypes.data          # a writable one is shared
     assert torch.equal(attend(ro, ro, ro).output, attend(x, x, x).output)
+
+
+def test_core_functions_copy_read_only_arrays_instead_of_sharing_them():
+    """``attention.arrays.as_tensor`` copies a read-only (cached, frozen) NumPy array and shares
+    a writable one; the Model page's whole-model views (``explore.all_weights``, ``head_stats``)
+    go through it.  torch warns "not writable" once per process, so the calls run in a fresh
+    interpreter with warnings as errors; the old ``torch.as_tensor`` calls fail it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    from attention.arrays import as_tensor
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    ro = x.copy()
+    ro.flags.writeable = False
+    assert not np.shares_memory(as_tensor(ro).numpy(), ro) and np.shares_memory(as_tensor(x).numpy(), x)
+    assert as_tensor(ro, torch.float64).dtype == torch.float64 and torch.equal(as_tensor(ro), torch.tensor(x))
+    code = r"""
+import warnings
+warnings.simplefilter("error")
+import numpy as np, torch
+from attention import explore as X
+from attention.metrics import head_stats
+rng = np.random.default_rng(0)
+q, k = (rng.standard_normal((2, 3, 5, 4)).astype(np.float32) for _ in range(2))
+special = np.array([True, False, False, False, True])
+for a in (q, k, special):
+    a.flags.writeable = False
+w = X.all_weights(q, k)
+ref = torch.softmax(torch.tensor(q) @ torch.tensor(k).transpose(-1, -2) / 2.0, -1)
+assert torch.allclose(w, ref, atol=1e-6)
+head_stats(w, special, k=2)
+X.segment_mass(w.numpy(), special.astype(int))
+print("ok")
+"""
+    root = Path(__file__).resolve().parents[1]
+    p = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip().endswith("ok"), p.stderr[-2000:]

@@ -83,9 +83,9 @@ def test_bounded_decorator_keys_on_arguments():
 
 def test_pages_read_frozen_cached_arrays_without_sharing_or_torch_warnings():
     """The cached encodings are frozen (``writeable=False``).  The Sentence, Model and Compare
-    compute functions copy them into tensors: ``torch.from_numpy`` shared the read-only buffer
-    and warned "not writable ... undefined behavior" (once per process, so this runs in a fresh
-    interpreter with warnings as errors)."""
+    compute functions and the core they call copy them into tensors: ``torch.from_numpy`` and
+    ``torch.as_tensor`` shared the read-only buffer and warned "not writable ... undefined
+    behavior" (once per process, so this runs in a fresh interpreter with warnings as errors)."""
     import subprocess
     import sys
     code = r"""

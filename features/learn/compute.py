@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from attention import attend
+from attention.arrays import as_tensor
 from attention.tutorial import TINY_WA, TINY_X
 from attention.masks import windowed as is_windowed
 
@@ -44,8 +45,8 @@ def steps(X=TINY_X, W_a=TINY_WA, *, score: str = "general", scope: str = "global
     be checked by hand).  scope, window, normalization, temperature: as in ``attend``
     (``window`` is used by the local scope only).
     """
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float64))                # (n, d)
-    Wt = torch.as_tensor(np.asarray(W_a, dtype=np.float64))              # (d, d)
+    Xt = as_tensor(np.asarray(X, dtype=np.float64))                # (n, d)
+    Wt = as_tensor(np.asarray(W_a, dtype=np.float64))              # (d, d)
     d = Xt.shape[1]
     if Wt.shape != (d, d):
         raise ValueError(f"W_a must be ({d}, {d}) to match X with d = {d}; got {tuple(Wt.shape)}")

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from attention import attend
+from attention.arrays import as_tensor
 from attention.functional import AttentionResult, one_of
 from attention.models.minilm import clean_text
 from ui import models
@@ -50,7 +51,7 @@ class Summary:
 
 def document_query(sentence_embeddings) -> torch.Tensor:
     """The mean sentence embedding ``q = (1/n) sum_i s_i``, ``(d,)`` (not re-normalized)."""
-    S = torch.as_tensor(sentence_embeddings)                            # (n, d)
+    S = as_tensor(sentence_embeddings)                            # (n, d)
     return S.mean(dim=0)                                                # (d,)
 
 
@@ -61,7 +62,7 @@ def top_k_in_order(weights, k: int, tie: float = TIE) -> tuple:
     ``tie`` of the largest counts as tied with it, and the earliest of those is taken.  So
     two weights that differ only by rounding (0.49999997 and 0.5) go to the earlier sentence.
     """
-    w = torch.as_tensor(weights).detach().double().reshape(-1).numpy()  # (n,)
+    w = as_tensor(weights).detach().double().reshape(-1).numpy()  # (n,)
     k = max(0, min(int(k), w.shape[0]))
     left = np.ones(w.shape[0], dtype=bool)
     for _ in range(k):
