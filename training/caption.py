@@ -35,10 +35,11 @@ Losses
     sampled / arg-max cells only.
   No doubly-stochastic regularizer (see :mod:`attention.models.captioner`).
 
-Weight average (``--ema``, :class:`WeightAverage`; left-to-right soft by default): a moving
-average of the weights (decay 0.999, about the last 1,000 steps) ships instead of the last step's
-weights, with its BatchNorm statistics measured again; the card keeps the validation of both
-(``validation`` and ``validation_last_step_weights``) and the replay's last frame is the average.
+Weight average (``--ema D``, :class:`WeightAverage`; no shipped model uses it now, see
+``DEFAULTS``): a moving average of the weights (decay D, e.g. 0.999: about the last 1,000 steps)
+ships instead of the last step's weights, with its BatchNorm statistics measured again; the card
+keeps the validation of both (``validation`` and ``validation_last_step_weights``) and the
+replay's last frame is the average.
 
 Calibration: after training, the softmax temperature T is fitted on the validation strings
 (teacher-forced negative log-likelihood), and the "unsure" threshold tau on the calibrated

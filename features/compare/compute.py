@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from attention import attend
+from attention.arrays import as_tensor
 from attention.functional import AttentionResult
 from attention.models.minilm import display_tokens
 from attention.tutorial import TINY_X
@@ -49,7 +50,7 @@ class Input:
 def sentence_input(enc: dict, layer: int, head: int) -> Input:
     """The model's queries / keys / values ``(n, 32)`` at ``layer`` / ``head`` (1-based) of an
     encoded sentence (``ui.models.encode``); compared with the model's own scaled dot product."""
-    q, k, v = (torch.tensor(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
+    q, k, v = (as_tensor(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
     return Input(q, k, v, display_tokens(enc["tokens"]), "scaled_dot", f"layer {layer}, head {head}")
 
 

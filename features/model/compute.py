@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from attention import attend
+from attention.arrays import as_tensor
 from attention import explore as X
 from attention.functional import AttentionResult, one_of, resolve_options
 from attention.masks import WINDOWED
@@ -36,7 +37,7 @@ def encode(text: str, pair: str = "") -> dict:
 def layer_attention(enc: dict, layer: int, options: Optional[dict] = None) -> AttentionResult:
     """``attend`` of one layer (0-based), all 12 heads: weights ``(H, n, n)``, output
     ``(H, n, d_head)`` -- the very call ``MiniLM.forward`` makes."""
-    q, k, v = (torch.tensor(enc[a][layer]) for a in ("queries", "keys", "values"))  # (H, n, d_head)
+    q, k, v = (as_tensor(enc[a][layer]) for a in ("queries", "keys", "values"))  # (H, n, d_head)
     return attend(q, k, v, **(options or {}))
 
 
@@ -81,7 +82,7 @@ def stats(text: str, pair: str, k: int) -> dict:
     """``attention.metrics.head_stats`` of every head: name -> ``(L, H)`` float64
     (``topk_mass`` = the mass of each row's k largest weights)."""
     enc = encode(text, pair)
-    out = head_stats(_all(enc), torch.tensor(enc["special"]), k=k)
+    out = head_stats(_all(enc), as_tensor(enc["special"]), k=k)
     return {("topk_mass" if name.startswith("top") else name): v.double().numpy() for name, v in out.items()}
 
 
@@ -132,5 +133,5 @@ def counterfactual(text: str, pair: str, options: tuple, layers: tuple) -> dict:
 def counterfactual_layer(res: dict, layer: int, options: dict, layers: tuple) -> AttentionResult:
     """The counterfactual's attention in ``layer`` (0-based), all heads: ``options`` if the
     layer runs the variant, else the model's own attention on the changed q and k."""
-    q, k = torch.tensor(res["queries"][layer]), torch.tensor(res["keys"][layer])  # (H, n, d_head)
+    q, k = as_tensor(res["queries"][layer]), as_tensor(res["keys"][layer])  # (H, n, d_head)
     return attend(q, k, k, **(options if layer in layers else {}))

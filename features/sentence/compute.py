@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from attention import attend
+from attention.arrays import as_tensor
 from attention.functional import AttentionResult
 from attention.masks import windowed as is_windowed
 
@@ -15,8 +16,8 @@ def qkv(enc: dict, source: str, layer: int, head: int):
     source "embed": q = k = v = the input token embeddings X, d = 384.
     """
     if source == "model":
-        return tuple(torch.tensor(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
-    X = torch.tensor(enc["embeddings"])
+        return tuple(as_tensor(enc[a][layer - 1, head - 1]) for a in ("queries", "keys", "values"))
+    X = as_tensor(enc["embeddings"])
     return X, X, X
 
 
