@@ -661,9 +661,17 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
         cpu = time.process_time() - c0
     else:
         from concurrent.futures import ProcessPoolExecutor
-        chunks = np.array_split(np.arange(n), workers * 4)
-        with ProcessPoolExecutor(workers) as ex:
-            parts = list(ex.map(_build_chunk, [(len(c), seed, split, r, int(c[0])) for c in chunks if len(c)]))
+        from training.common import progress as bar
+        chunks = [c for c in np.array_split(np.arange(n), workers * 4) if len(c)]
+        pb = bar(n, f"caption data ({split}, {workers} processes)") if progress else None
+        parts = []
+        with ProcessPoolExecutor(workers) as ex:                 # in order; the bar moves per chunk
+            for c, part in zip(chunks, ex.map(_build_chunk, [(len(c), seed, split, r, int(c[0])) for c in chunks])):
+                parts.append(part)
+                if pb is not None:
+                    pb.update(len(c))
+        if pb is not None:
+            pb.close()
         out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k not in ("refused", "cpu")}
         out["refused"] = np.array(sum(int(p["refused"]) for p in parts))
         cpu = time.process_time() - c0 + sum(float(p["cpu"]) for p in parts)
