@@ -365,7 +365,8 @@ class Recorder:
             target, truth = lesson_truth(l["digits"], l["spans"], self.order, grid)
             lessons.append(R.Lesson(name=l["name"], text=l["text"], keys=keys, target=target, truth=truth,
                                     maps=np.stack([m[i] for m in self.rec["maps"]]),
-                                    outputs=tuple(o[i] for o in self.rec["outputs"]), grid=(gh, gw)))
+                                    outputs=tuple(o[i] for o in self.rec["outputs"]), grid=(gh, gw),
+                                    image=l["image"]))
         return R.save(stem, "caption", variant, self.rec["steps"], self.rec["loss"], self.rec["accuracy"],
                       lessons, meta={"order": self.order, "accuracy": "exact match on the first "
                                      f"{len(self.val[2])} validation strings",

@@ -96,17 +96,31 @@ def _background(g: np.ndarray, k: int) -> np.ndarray:
     4 x 4 block-minimum copy (thin strokes already gone) and enlarged bilinearly -- a smooth
     estimate ``(H, W)`` at a 16th of the cost."""
     import torch
-    from scipy import ndimage
     H, W = g.shape
     if min(H, W) < 64:
-        return ndimage.grey_opening(g, size=(k, k))
+        return _opening(g, k)
     h4, w4 = -(-H // 4), -(-W // 4)
     p = np.pad(g, ((0, 4 * h4 - H), (0, 4 * w4 - W)), mode="edge")
     small = p.reshape(h4, 4, w4, 4).min((1, 3))                               # (H/4, W/4)
-    small = ndimage.grey_opening(small, size=(max(3, k // 4) | 1,) * 2)
+    small = _opening(small, max(3, k // 4) | 1)
     big = torch.nn.functional.interpolate(torch.from_numpy(np.ascontiguousarray(small))[None, None],
                                           scale_factor=4, mode="bilinear", align_corners=False)
     return big[0, 0, :H, :W].numpy()
+
+
+def _opening(g: np.ndarray, k: int) -> np.ndarray:
+    """Grey opening of ``g (H, W)`` with a ``k x k`` square, the picture continued past its
+    border by odd reflection (``2 g[edge] - g[edge - j]``): light that falls off towards an edge
+    goes on falling off, so the opening follows it to the border.  (Mirroring it evenly, or
+    repeating the edge, cuts the slope short within ``k / 2`` of the border, and the difference
+    there is as strong as a faint pencil stroke.)  Returns ``(H, W)``."""
+    from scipy import ndimage
+    r = k // 2 + 1
+    H, W = g.shape
+    p = np.pad(g, ((min(r, H - 1),) * 2, (min(r, W - 1),) * 2), mode="reflect", reflect_type="odd")
+    o = ndimage.grey_opening(p, size=(k, k))
+    ry, rx = min(r, H - 1), min(r, W - 1)
+    return o[ry:ry + H, rx:rx + W]
 
 
 def preprocess(img: np.ndarray) -> Preprocessed:

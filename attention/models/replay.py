@@ -48,6 +48,9 @@ class Lesson:
     maps:      ``(K, T, S)`` float32: the maps at each snapshot (0 past the output's length).
     outputs:   ``(K,)`` what the model wrote at each snapshot (one label per step).
     grid:      ``(h, w)`` when the keys are cells of a grid (digits), else None.
+    image:     ``(H, W)`` float32: the model input every snapshot decoded (digits), so the last
+               frame can be checked against the shipped model on exactly that input even after
+               the preprocessing changes; None when the keys are the input (text, audio frames).
     """
     name: str
     text: str
@@ -57,6 +60,7 @@ class Lesson:
     maps: np.ndarray
     outputs: tuple
     grid: Optional[tuple] = None
+    image: Optional[np.ndarray] = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ def save(path, task: str, variant: str, steps, loss, accuracy, lessons: Sequence
     for i, x in enumerate(lessons):
         tensors[f"maps.{i}"] = torch.as_tensor(np.asarray(x.maps, dtype=np.float16))
         tensors[f"truth.{i}"] = torch.as_tensor(np.asarray(x.truth, dtype=np.uint8))
+        if x.image is not None:
+            tensors[f"image.{i}"] = torch.as_tensor(np.asarray(x.image, dtype=np.float32))
         info.append({"name": x.name, "text": x.text, "keys": list(map(str, x.keys)),
                      "target": list(map(str, x.target)), "outputs": [list(map(str, o)) for o in x.outputs],
                      "grid": None if x.grid is None else list(x.grid)})
@@ -135,7 +141,8 @@ def load(stem) -> Optional[Replay]:
                               target=tuple(x["target"]), truth=t[f"truth.{i}"].numpy().astype(bool),
                               maps=t[f"maps.{i}"].float().numpy(),
                               outputs=tuple(tuple(o) for o in x["outputs"]),
-                              grid=None if x.get("grid") is None else tuple(x["grid"])))
+                              grid=None if x.get("grid") is None else tuple(x["grid"]),
+                              image=t[f"image.{i}"].numpy() if f"image.{i}" in t else None))
     return Replay(task=header["task"], variant=header["variant"], steps=t["steps"].numpy(),
                   loss=t["loss"].numpy(), accuracy=t["accuracy"].numpy(), lessons=tuple(lessons),
                   meta=header.get("meta", {}))
