@@ -110,6 +110,10 @@ def test_accuracy_table_is_the_cards():
             assert row["validation (same generator)"] == pytest.approx(card["validation"]["exact_4_digits"])
             assert row["map on the digit read (worst step)"] == pytest.approx(
                 min(card["eval"]["points_at_digit"]["argmax"]))
+            earlier = bool(card["data"].get("pictures"))      # the card says: trained before the border fix
+            assert row["trained on"] == (compute.EARLIER_PICTURES if earlier else compute.TODAYS_PICTURES)
+    assert (df["trained on"] == compute.TODAYS_PICTURES).sum() == 1        # left-to-right soft only
+    assert "measured through today's preprocessing" in " ".join(c.value for c in at.caption)
 
 
 def test_model_card_shows_the_cards_confusion_and_unsure_quality():

@@ -225,6 +225,18 @@ def averaged_weights(variant: str, order: str) -> Optional[str]:
     return text
 
 
+#: The card's ``data.pictures`` marks a model trained on pictures preprocessed before a later fix.
+EARLIER_PICTURES = "pictures preprocessed before the border fix"
+TODAYS_PICTURES = "today's preprocessing"
+
+
+def trained_on(card: dict) -> str:
+    """Which preprocessing made the model's training pictures: today's, or (the card's
+    ``data.pictures`` says so) the one before the border fix; every model is *measured* through
+    today's."""
+    return EARLIER_PICTURES if card.get("data", {}).get("pictures") else TODAYS_PICTURES
+
+
 def accuracy_rows() -> list[dict]:
     """One row per shipped model (caption order, attention): exact match on 4-digit strings of
     each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),
@@ -240,6 +252,7 @@ def accuracy_rows() -> list[dict]:
         pad = points_at_digit(v, order)
         row.update({
             "validation (same generator)": va.get("exact_4_digits"),
+            "trained on": trained_on(c),
             "map on the digit read (worst step)": None if pad is None else min(pad["argmax"]),
             "weights (kB)": None if c.get("weights_bytes") is None else round(c["weights_bytes"] / 1024),
             "training CPU (s)": tr.get("cpu_seconds"),

@@ -325,7 +325,10 @@ def accuracy() -> None:
     st.caption("Exact: every digit right and nothing extra; a picture the page refuses counts as wrong. "
                "Evaluation sets: tests/digit_eval.py (built independently of the training generator), "
                "scored by benchmarks/digits_eval.py. Training: CPU seconds (= wall time on an idle core) "
-               "and wall seconds on the shared machine. Retrain with "
+               "and wall seconds on the shared machine. Trained on: every model is measured through "
+               "today's preprocessing; one marked “" + compute.EARLIER_PICTURES + "” learnt from "
+               "pictures made before the paper's estimate was taught to follow light that falls off "
+               "at an edge (it changes only such pictures; README, “The border fix”). Retrain with "
                "`python -m training caption --variant all --order all` (deterministic by seed).")
 
 
