@@ -4,8 +4,8 @@ Training records ~40 snapshots from the first step to the last.  Each snapshot h
 fixed handful of *lesson inputs* (3 per task, chosen to teach), the attention maps the model
 produced by free-running greedy decoding at that step, and what it wrote; plus the training
 loss and the validation accuracy at that step.  A replay is stored beside the weights as
-``<variant>.replay.safetensors`` (float16 maps, a few hundred kB at most), with its metadata as
-JSON in the file's header.
+``<variant>.replay.safetensors`` (float16 maps and, for digits, each lesson's float32 model
+input; a few hundred kB at most), with its metadata as JSON in the file's header.
 
 Ground truth.  The data generators know where each output's evidence is (the source characters
 of the day / month / year, the image columns of each digit, the audio frames of each spoken
