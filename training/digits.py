@@ -651,9 +651,9 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
             return {k: z[k] for k in z.files}
     if any(src in ("mnist", "mixed") and w > 0 for src, w in r.source):
         mnist_train_group()                                      # fail early, with the message
+    from training.common import progress as bar
     t0, c0 = time.perf_counter(), time.process_time()
     if workers <= 1:
-        from training.common import progress as bar
         pb = bar(n, f"caption data ({split})") if progress else None
         out = build_pool(n, seed, split, r, 0, pb)
         if pb is not None:
@@ -661,7 +661,6 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
         cpu = time.process_time() - c0
     else:
         from concurrent.futures import ProcessPoolExecutor
-        from training.common import progress as bar
         chunks = [c for c in np.array_split(np.arange(n), workers * 4) if len(c)]
         pb = bar(n, f"caption data ({split}, {workers} processes)") if progress else None
         parts = []
