@@ -15,7 +15,7 @@ import torch
 
 from attention.models.captioner import load
 from attention.models import digits as DR
-from attention.models.captioner import MNIST_CREDIT
+from attention.models.captioner import MNIST_CREDIT, VARIANTS
 from attention.models.captioner import test_image_info as shipped_image_info  # not a test
 from tests import digit_eval as E
 from tests.plotly_utils import chart_spec, decode, run_page
@@ -100,19 +100,23 @@ def test_hard_map_shows_the_cell_used_and_alpha_as_a_second_view():
 def test_accuracy_table_is_the_cards():
     from features.digits import compute
     at = run_page(PAGE, source="test")
-    df = at.dataframe[-1].value
-    assert len(df) == 6                                   # 2 caption orders x 3 attention types
+    reading, trained = at.dataframe[-2].value, at.dataframe[-1].value     # two tables: no scroll at 1280 px
+    assert len(reading) == len(trained) == 6                # 2 caption orders x 3 attention types
+    assert not set(compute.TRAINING_COLUMNS) & set(reading.columns)
+    assert list(trained.columns) == ["captions", "attention", *compute.TRAINING_COLUMNS]
+    pct = lambda x: pytest.approx(round(100 * x, 1))           # shown in percent to 0.1
     for order, label in compute.ORDER_LABELS.items():
         for v, card in compute.cards(order).items():
-            row = df[(df["attention"] == v) & (df["captions"] == label.lower())].iloc[0]
+            pick = lambda df: df[(df["attention"] == VARIANTS[v].label) & (df["captions"] == label.lower())].iloc[0]
+            row, tr = pick(reading), pick(trained)
             for key, name in compute.EVAL_SETS.items():
-                assert row[name] == pytest.approx(card["eval"]["results"][key]["exact_4_digits"])
-            assert row["validation (same generator)"] == pytest.approx(card["validation"]["exact_4_digits"])
-            assert row["map on the digit read (worst step)"] == pytest.approx(
-                min(card["eval"]["points_at_digit"]["argmax"]))
+                assert row[name] == pct(card["eval"]["results"][key]["exact_4_digits"])
+            assert row["validation (same generator)"] == pct(card["validation"]["exact_4_digits"])
+            assert row["map on the digit read (worst step)"] == pct(min(card["eval"]["points_at_digit"]["argmax"]))
             earlier = bool(card["data"].get("pictures"))      # the card says: trained before the border fix
-            assert row["trained on"] == (compute.EARLIER_PICTURES if earlier else compute.TODAYS_PICTURES)
-    assert (df["trained on"] == compute.TODAYS_PICTURES).sum() == 1        # left-to-right soft only
+            assert tr["trained on"] == (compute.EARLIER_PICTURES if earlier else compute.TODAYS_PICTURES)
+            assert tr["steps"] == card["training"]["steps"]
+    assert (trained["trained on"] == compute.TODAYS_PICTURES).sum() == 1   # left-to-right soft only
     assert "measured through today's preprocessing" in " ".join(c.value for c in at.caption)
 
 

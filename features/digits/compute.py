@@ -226,7 +226,7 @@ def averaged_weights(variant: str, order: str) -> Optional[str]:
 
 
 #: The card's ``data.pictures`` marks a model trained on pictures preprocessed before a later fix.
-EARLIER_PICTURES = "pictures preprocessed before the border fix"
+EARLIER_PICTURES = "preprocessed before the border fix"
 TODAYS_PICTURES = "today's preprocessing"
 
 
@@ -237,23 +237,34 @@ def trained_on(card: dict) -> str:
     return EARLIER_PICTURES if card.get("data", {}).get("pictures") else TODAYS_PICTURES
 
 
+#: The accuracy table's columns that say how a model was trained (shown as a second table, so
+#: that neither needs a horizontal scroll at 1280 px); the others say how well it reads.
+TRAINING_COLUMNS = ("trained on", "weights (kB)", "training CPU (s)", "training wall (s)", "steps")
+
+
+def _percent(x: Optional[float]) -> Optional[float]:
+    """A share (0-1) as a percentage rounded to 0.1, as the table shows it (None stays None)."""
+    return None if x is None else round(100.0 * float(x), 1)
+
+
 def accuracy_rows() -> list[dict]:
-    """One row per shipped model (caption order, attention): exact match on 4-digit strings of
-    each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),
-    the validation strings of the training generator, the unsure flag, size and training time."""
+    """One row per shipped model (caption order, attention label): exact match on 4-digit strings
+    of each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),
+    the validation strings of the training generator and how often the map points at the digit
+    read, in percent (0.1); then :data:`TRAINING_COLUMNS`: the pictures, size and training time."""
     rows = []
     for order, v, c in [(o, v, c) for o in ORDER_LABELS for v, c in cards(o).items()]:
         ev = c.get("eval", {}).get("results", {})
         va = c.get("validation", {})
         tr = c.get("training", {})
-        row = {"captions": ORDER_LABELS[order].lower(), "attention": v}
+        row = {"captions": ORDER_LABELS[order].lower(), "attention": VARIANTS[v].label}
         for key, name in EVAL_SETS.items():
-            row[name] = ev.get(key, {}).get("exact_4_digits")
+            row[name] = _percent(ev.get(key, {}).get("exact_4_digits"))
         pad = points_at_digit(v, order)
         row.update({
-            "validation (same generator)": va.get("exact_4_digits"),
+            "validation (same generator)": _percent(va.get("exact_4_digits")),
+            "map on the digit read (worst step)": None if pad is None else _percent(min(pad["argmax"])),
             "trained on": trained_on(c),
-            "map on the digit read (worst step)": None if pad is None else min(pad["argmax"]),
             "weights (kB)": None if c.get("weights_bytes") is None else round(c["weights_bytes"] / 1024),
             "training CPU (s)": tr.get("cpu_seconds"),
             "training wall (s)": tr.get("wall_seconds"),
