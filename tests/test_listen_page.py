@@ -175,3 +175,18 @@ def test_a_chosen_digit_shows_its_weights_and_segment(models):
     assert shaded and abs(shaded[0]["x0"] - a) < 1e-6 and abs(shaded[0]["x1"] - b) < 1e-6
     md = " ".join(m.value for m in at.markdown)
     assert f"{a:.2f}–{b:.2f} s" in md
+
+
+def test_accuracy_tables_are_the_cards():
+    from features.listen import compute
+    at = run_page(PAGE)
+    rows = compute.accuracy_rows()
+    scores, flag = at.dataframe[-2].value, at.dataframe[-1].value      # two tables: no scroll at 1280 px
+    assert len(scores) == len(flag) == len(rows) == len(SHIPPED)
+    assert list(flag.columns) == ["attention (model)", "unsure: precision", "unsure: recall", "CPU s"]
+    for r, (_, s), (_, f) in zip(rows, scores.iterrows(), flag.iterrows()):
+        assert s["attention (model)"] == f["attention (model)"] == r["attention (model)"]
+        for k in scores.columns[1:]:                                   # shares shown in percent to 0.1
+            assert s[k] == pytest.approx(100 * r[k], abs=0.051)
+        assert f["unsure: recall"] == pytest.approx(100 * r["unsure: recall"], abs=0.051)
+        assert f["CPU s"] == r["CPU s"]

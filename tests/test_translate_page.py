@@ -220,12 +220,17 @@ def test_empty_text_asks_for_a_date():
 def test_accuracy_table_comes_from_the_cards():
     import json
     at = page()
-    df = at.dataframe[-1].value
-    assert list(df["attention type"]) == list(S2S.VARIANTS)
+    df, trained = at.dataframe[-2].value, at.dataframe[-1].value     # two tables: no scroll at 1280 px
+    labels = [S2S.VARIANTS[v].label for v in S2S.VARIANTS]
+    assert list(df["attention type"]) == list(trained["attention type"]) == labels
     typed = json.loads((S2S.WEIGHTS_DIR / "typed_eval.json").read_text())["after"]
-    for v, exact, t in zip(df["attention type"], df["generator test"], df["typed dates (hand-written)"]):
+    for v, exact, t, steps in zip(S2S.VARIANTS, df["generator test"], df["typed dates (hand-written)"],
+                                  trained["steps"]):
         card = json.loads((S2S.WEIGHTS_DIR / f"{v}.json").read_text())
-        assert exact == card["test"]["exact_match"] and t == typed[v]["accuracy"]
+        assert exact == pytest.approx(100 * card["test"]["exact_match"], abs=0.051)      # percent to 0.1
+        assert t == pytest.approx(100 * typed[v]["accuracy"], abs=0.051)
+        assert steps == card["training"]["steps"]
+        assert card["why"] in " ".join(m.value for m in at.markdown)   # each model's "why" is shown
 
 
 def test_share_link_restores_the_view(models):

@@ -119,6 +119,35 @@ def guard(what: str):
                  f"({type(e).__name__}). The rest of the page still works; try other settings.")
 
 
+def model_tables(rows: Sequence[dict], keys: Sequence[str], groups: Sequence[tuple[Optional[str], Sequence[str]]],
+                 *, percent: Sequence[str] = (), headers: Optional[dict] = None) -> None:
+    """Show ``rows`` (one dict per model, the same keys in each) as one table per group of
+    columns: the ``keys`` columns (which model), then the group's columns, under the group's
+    title (bold; None: no title).  One table of 12 or more columns scrolls sideways on a
+    1280-px projector and hides what is on its right; groups of about 7 fit.
+
+    ``percent``: columns holding shares (0-1), shown as percentages to 0.1 (Streamlit's
+    ``"percent"`` format drops trailing zeros: "94%" beside "97.33%").  ``headers``: a shorter
+    header for a column, whose full name becomes the header's tooltip."""
+    import pandas as pd
+    df = pd.DataFrame(list(rows))
+    headers = headers or {}
+    for c in percent:
+        df[c] = (100.0 * df[c].astype(float)).round(1)
+    for title, cols in groups:
+        if title:
+            st.markdown(f"**{title}**")
+        config = {}
+        for c in (*keys, *cols):
+            label = headers.get(c, c)
+            tip = c if label != c else None
+            if c in percent:
+                config[c] = st.column_config.NumberColumn(label, help=tip, format="%.1f%%")
+            elif label != c:
+                config[c] = st.column_config.Column(label, help=tip)
+        st.dataframe(df[[*keys, *cols]], hide_index=True, width="stretch", column_config=config)
+
+
 @contextmanager
 def lazy_section(label: str, key: str, icon: Optional[str] = None):
     """An expander whose content runs (and is sent to the browser) only while it is open:

@@ -242,16 +242,11 @@ def trained_on(card: dict) -> str:
 TRAINING_COLUMNS = ("trained on", "weights (kB)", "training CPU (s)", "training wall (s)", "steps")
 
 
-def _percent(x: Optional[float]) -> Optional[float]:
-    """A share (0-1) as a percentage rounded to 0.1, as the table shows it (None stays None)."""
-    return None if x is None else round(100.0 * float(x), 1)
-
-
 def accuracy_rows() -> list[dict]:
     """One row per shipped model (caption order, attention label): exact match on 4-digit strings
     of each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),
     the validation strings of the training generator and how often the map points at the digit
-    read, in percent (0.1); then :data:`TRAINING_COLUMNS`: the pictures, size and training time."""
+    read (shares, 0-1); then :data:`TRAINING_COLUMNS`: the pictures, size and training time."""
     rows = []
     for order, v, c in [(o, v, c) for o in ORDER_LABELS for v, c in cards(o).items()]:
         ev = c.get("eval", {}).get("results", {})
@@ -259,11 +254,11 @@ def accuracy_rows() -> list[dict]:
         tr = c.get("training", {})
         row = {"captions": ORDER_LABELS[order].lower(), "attention": VARIANTS[v].label}
         for key, name in EVAL_SETS.items():
-            row[name] = _percent(ev.get(key, {}).get("exact_4_digits"))
+            row[name] = ev.get(key, {}).get("exact_4_digits")
         pad = points_at_digit(v, order)
         row.update({
-            "validation (same generator)": _percent(va.get("exact_4_digits")),
-            "map on the digit read (worst step)": None if pad is None else _percent(min(pad["argmax"])),
+            "validation (same generator)": va.get("exact_4_digits"),
+            "map on the digit read (worst step)": None if pad is None else min(pad["argmax"]),
             "trained on": trained_on(c),
             "weights (kB)": None if c.get("weights_bytes") is None else round(c["weights_bytes"] / 1024),
             "training CPU (s)": tr.get("cpu_seconds"),

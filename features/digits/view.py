@@ -318,21 +318,15 @@ def accuracy() -> None:
                 "page's whole path (picture → preprocessing → model): real MNIST handwriting by writers "
                 "held out of training, canvas drawings in stroke shapes training never used, simulated "
                 "phone photos; last, the training generator's own validation strings")
-    df = pd.DataFrame(rows)
-    keys = ["captions", "attention"]
-    reading = [c for c in df.columns if c not in compute.TRAINING_COLUMNS]
-    short = {"MNIST, held-out writers": "MNIST", "canvas strokes (other shapes)": "canvas strokes",
-             "phone photos (simulated)": "phone photos", "validation (same generator)": "validation",
-             "map on the digit read (worst step)": "map on digit"}
-    order = {"captions": st.column_config.TextColumn("order")}
-    st.dataframe(df[reading], hide_index=True, width="stretch",                 # no scroll at 1280 px
-                 column_config=order | {k: st.column_config.NumberColumn(short.get(k, k), help=k, format="%.1f%%")
-                                        for k in reading if k not in keys})
-    st.markdown("**How each was trained**")
-    st.dataframe(df[keys + list(compute.TRAINING_COLUMNS)], hide_index=True, width="stretch",
-                 column_config=order | {"trained on": st.column_config.TextColumn("trained on pictures"),
-                                        "training CPU (s)": st.column_config.NumberColumn("CPU (s)"),
-                                        "training wall (s)": st.column_config.NumberColumn("wall (s)")})
+    keys = ("captions", "attention")
+    reading = [c for c in rows[0] if c not in (*keys, *compute.TRAINING_COLUMNS)]
+    page.model_tables(rows, keys, [(None, reading), ("How each was trained", compute.TRAINING_COLUMNS)],
+                      percent=reading, headers={
+                          "captions": "order", "MNIST, held-out writers": "MNIST",
+                          "canvas strokes (other shapes)": "canvas strokes",
+                          "phone photos (simulated)": "phone photos", "validation (same generator)": "validation",
+                          "map on the digit read (worst step)": "map on digit", "trained on": "trained on pictures",
+                          "training CPU (s)": "CPU (s)", "training wall (s)": "wall (s)"})
     st.caption("Exact: every digit right and nothing extra; a picture the page refuses counts as wrong. "
                "Evaluation sets: tests/digit_eval.py (built independently of the training generator), "
                "scored by benchmarks/digits_eval.py. Map on digit: of the validation strings read right, "

@@ -5,7 +5,6 @@ formulas and the accuracy table."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from attention.models.listener import FRAME_S, SHIFT, VARIANTS, WINDOW
@@ -242,8 +241,10 @@ def accuracy() -> None:
     st.markdown("**How well each model listens** (exact strings; FSDD speaker “george”, never heard "
                 "in training, and eSpeak NG voices never used in training)")
     pct = [k for k in rows[0] if k not in ("attention (model)", "CPU s")]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={k: st.column_config.NumberColumn(format="percent") for k in pct})
+    page.model_tables(rows, ("attention (model)",),
+                      [(None, [k for k in pct if not k.startswith("unsure")]),
+                       ("Its unsure flag, and its training", [k for k in pct if k.startswith("unsure")] + ["CPU s"])],
+                      percent=pct)
     st.caption("Repeated: one digit said 4–8 times, 0–150 ms apart. Unsure flag: of the digits flagged, the share "
                "that were wrong (precision), and of the wrong digits, the share flagged (recall), on "
                "1–8-digit strings of the held-out speaker. CPU s: training on one thread. Retrain: "

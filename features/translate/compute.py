@@ -280,7 +280,7 @@ def accuracy_rows() -> list[dict]:
         w = c.get("babel_widths", {})
         cal = c.get("calibration", {})
         rows.append({
-            "attention type": v,
+            "attention type": VARIANTS[v].label,
             "typed dates (hand-written)": typed.get(v, {}).get("accuracy"),
             "generator test": t["exact_match"],
             **{f"Babel {k}": w.get(k, {}).get("all") for k in ("full", "long", "medium", "short")},

@@ -290,8 +290,13 @@ def accuracy() -> None:
                 "on held-out days")
     pct = ("typed dates (hand-written)", "generator test", "Babel full", "Babel long",
            "Babel medium", "Babel short")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={k: st.column_config.NumberColumn(format="percent") for k in pct})
+    trained = ("unsure below", "temperature", "CPU time (s)", "wall time (s)", "steps", "parameters",
+               "weights (MB)")
+    page.model_tables(rows, ("attention type",), [(None, pct), ("How each was trained", trained)],
+                      percent=pct, headers={"typed dates (hand-written)": "typed dates",
+                                            "CPU time (s)": "CPU (s)", "wall time (s)": "wall (s)"})
+    st.markdown("**Why they differ**\n\n" + "\n".join(f"- **{r['attention type']}**: {r['why']}"
+                           for r in rows if r.get("why")))
     st.caption("Greedy decoding. Typed dates: a row is right when the page presents the right "
                "date, offers both readings of an ambiguous date, or presents no date for an "
                "impossible date, a non-date, another language or a year out of range. CPU / wall "
