@@ -101,9 +101,11 @@ class TrainConfig:
 #: 81.6-86.0% of the validation strings with 30,000 and 83.7-86.9% with 60,000 (five seeds
 #: each).  At 60,000 the moving average of the weights read 0.30-0.43 points fewer
 #: validation strings than the last step's weights in each of five seeds (at 30,000, 0.23-0.40
-#: more), so soft ships the last step's weights again.
+#: more), so soft ships the last step's weights again.  Soft trains for 9,000 steps: on the
+#: pool of today's pictures, 6,000 steps read 85.00-87.10% of the validation strings and 9,000
+#: read 86.30-88.17% (five seeds each; every seed gained 0.80-1.30 points).
 DEFAULTS: dict[tuple[str, str], TrainConfig] = {
-    ("left_to_right", "soft"): TrainConfig(seed=3, pool=60000),
+    ("left_to_right", "soft"): TrainConfig(seed=4, pool=60000, steps=9000),
     ("left_to_right", "local_p_2d"): TrainConfig(seed=2),
 }
 
