@@ -284,3 +284,16 @@ def test_how_it_works_says_which_models_ship_averaged_weights_with_the_cards_num
                 assert f"about the last {round(1 / (1 - decay)):,} training steps" in md
                 assert f"{card['validation']['exact']:.2%}" in md
                 assert f"{card['validation_last_step_weights']['exact']:.2%}" in md
+
+
+def test_accuracy_tables_with_large_text_hold_five_columns_each():
+    """The projector preference makes the text 21 px: the tables are cut further so that
+    none scrolls sideways at 1280 px, and every column is still shown once."""
+    from features.digits import compute
+    from ui.page import LARGE_TEXT_COLUMNS
+    at = run_page(PAGE, source="test", large_text="1")
+    assert at.toggle(key="large_text").value is True
+    tables = [d.value for d in at.dataframe if "captions" in d.value.columns]
+    assert all(len(t.columns) <= LARGE_TEXT_COLUMNS for t in tables)
+    shown = [c for t in tables for c in t.columns if c not in ("captions", "attention")]
+    assert sorted(shown) == sorted(c for c in compute.accuracy_rows()[0] if c not in ("captions", "attention"))

@@ -119,12 +119,18 @@ def guard(what: str):
                  f"({type(e).__name__}). The rest of the page still works; try other settings.")
 
 
+#: With large text, a table of :func:`model_tables` holds at most this many columns.
+LARGE_TEXT_COLUMNS = 5
+
+
 def model_tables(rows: Sequence[dict], keys: Sequence[str], groups: Sequence[tuple[Optional[str], Sequence[str]]],
                  *, percent: Sequence[str] = (), headers: Optional[dict] = None) -> None:
     """Show ``rows`` (one dict per model, the same keys in each) as one table per group of
     columns: the ``keys`` columns (which model), then the group's columns, under the group's
     title (bold; None: no title).  One table of 12 or more columns scrolls sideways on a
-    1280-px projector and hides what is on its right; groups of about 7 fit.
+    1280-px projector and hides what is on its right; groups of about 7 fit.  With large text
+    (the projector preference) a table holds at most :data:`LARGE_TEXT_COLUMNS` columns: a longer
+    group is cut into equal runs, each after the ``keys`` again.
 
     ``percent``: columns holding shares (0-1), shown as percentages to 0.1 (Streamlit's
     ``"percent"`` format drops trailing zeros: "94%" beside "97.33%").  ``headers``: a shorter
@@ -134,18 +140,24 @@ def model_tables(rows: Sequence[dict], keys: Sequence[str], groups: Sequence[tup
     headers = headers or {}
     for c in percent:
         df[c] = (100.0 * df[c].astype(float)).round(1)
+    prefs = st.session_state.get("_prefs")
+    room = max(1, LARGE_TEXT_COLUMNS - len(keys)) if prefs is not None and prefs.large else None
     for title, cols in groups:
+        cols = list(cols)
+        runs = 1 if room is None else -(-len(cols) // room)
+        size = -(-len(cols) // runs)
         if title:
             st.markdown(f"**{title}**")
-        config = {}
-        for c in (*keys, *cols):
-            label = headers.get(c, c)
-            tip = c if label != c else None
-            if c in percent:
-                config[c] = st.column_config.NumberColumn(label, help=tip, format="%.1f%%")
-            elif label != c:
-                config[c] = st.column_config.Column(label, help=tip)
-        st.dataframe(df[[*keys, *cols]], hide_index=True, width="stretch", column_config=config)
+        for part in (cols[i:i + size] for i in range(0, len(cols), size)):
+            config = {}
+            for c in (*keys, *part):
+                label = headers.get(c, c)
+                tip = c if label != c else None
+                if c in percent:
+                    config[c] = st.column_config.NumberColumn(label, help=tip, format="%.1f%%")
+                elif label != c:
+                    config[c] = st.column_config.Column(label, help=tip)
+            st.dataframe(df[[*keys, *part]], hide_index=True, width="stretch", column_config=config)
 
 
 @contextmanager
