@@ -144,6 +144,8 @@ def model_tables(rows: Sequence[dict], keys: Sequence[str], groups: Sequence[tup
     room = max(1, LARGE_TEXT_COLUMNS - len(keys)) if prefs is not None and prefs.large else None
     for title, cols in groups:
         cols = list(cols)
+        if not cols:                                   # nothing to show in this group
+            continue
         runs = 1 if room is None else -(-len(cols) // room)
         size = -(-len(cols) // runs)
         if title:
