@@ -111,6 +111,9 @@ def test_accuracy_table_is_the_cards():
             row, tr = pick(reading), pick(trained)
             for key, name in compute.EVAL_SETS.items():
                 assert row[name] == pct(card["eval"]["results"][key]["exact_4_digits"])
+            more = card["eval"]["more_photos"]                  # the larger photo draw (benchmark only)
+            assert more["n"] == 1000 and more["results"]["n_4_digits"] == 553
+            assert row[compute.MORE_PHOTOS] == pct(more["results"]["exact_4_digits"])
             assert row["validation (same generator)"] == pct(card["validation"]["exact_4_digits"])
             assert row["map on the digit read (worst step)"] == pct(min(card["eval"]["points_at_digit"]["argmax"]))
             earlier = bool(card["data"].get("pictures"))      # the card says: trained before the border fix

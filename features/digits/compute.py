@@ -242,6 +242,11 @@ def trained_on(card: dict) -> str:
 TRAINING_COLUMNS = ("trained on", "weights (kB)", "training CPU (s)", "training wall (s)", "steps")
 
 
+#: The column of the larger photo draw (the card's ``eval.more_photos``; benchmarks/digits_eval.py
+#: --photos 1000): 553 four-digit strings, against the 115 of the photo set.
+MORE_PHOTOS = "phone photos, a larger draw"
+
+
 def accuracy_rows() -> list[dict]:
     """One row per shipped model (caption order, attention label): exact match on 4-digit strings
     of each independent evaluation set (its card's ``eval``, written by benchmarks/digits_eval.py),
@@ -255,6 +260,8 @@ def accuracy_rows() -> list[dict]:
         row = {"captions": ORDER_LABELS[order].lower(), "attention": VARIANTS[v].label}
         for key, name in EVAL_SETS.items():
             row[name] = ev.get(key, {}).get("exact_4_digits")
+        more = c.get("eval", {}).get("more_photos", {})
+        row[MORE_PHOTOS] = more.get("results", {}).get("exact_4_digits")
         pad = points_at_digit(v, order)
         row.update({
             "validation (same generator)": va.get("exact_4_digits"),

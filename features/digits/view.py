@@ -324,12 +324,15 @@ def accuracy() -> None:
                       percent=reading, headers={
                           "captions": "order", "MNIST, held-out writers": "MNIST",
                           "canvas strokes (other shapes)": "canvas strokes",
-                          "phone photos (simulated)": "phone photos", "validation (same generator)": "validation",
+                          "phone photos (simulated)": "phone photos", compute.MORE_PHOTOS: "more photos",
+                          "validation (same generator)": "validation",
                           "map on the digit read (worst step)": "map on digit", "trained on": "trained on pictures",
                           "training CPU (s)": "CPU (s)", "training wall (s)": "wall (s)"})
     st.caption("Exact: every digit right and nothing extra; a picture the page refuses counts as wrong. "
                "Evaluation sets: tests/digit_eval.py (built independently of the training generator), "
-               "scored by benchmarks/digits_eval.py. Map on digit: of the validation strings read right, "
+               "scored by benchmarks/digits_eval.py. Phone photos: 115 four-digit strings, so one "
+               "standard error is about 2 points; more photos: a larger draw from the same photo "
+               "generator (553 four-digit strings, about 1 point), the better measure. Map on digit: of the validation strings read right, "
                "how often the brightest cell lies on the digit being read, at the model's worst step. "
                "Training: CPU seconds (= wall time on an idle core) "
                "and wall seconds on the shared machine. Trained on: every model is measured through "
