@@ -160,9 +160,13 @@ TARGETS = {"soft": 0.95, "hard": 0.90, "local_p_2d": 0.90}
 def test_issue_targets_on_four_digit_strings(models, variant):
     """The card's numbers against the issue's targets. A model below its target is an expected
     failure that names the sets and numbers (the README says what was reached), so the gap stays
-    visible in every test run instead of being hidden by a lowered bar."""
+    visible in every test run instead of being hidden by a lowered bar.  The larger photo draw
+    (``eval.more_photos``, 553 four-digit strings against the photo set's 115) counts too: a
+    target met only within the small set's noise is not met."""
     _, card = models[variant, "left_to_right"]
-    ev = card["eval"]["results"]
+    ev = dict(card["eval"]["results"])
+    if "more_photos" in card["eval"]:
+        ev["more_photos"] = card["eval"]["more_photos"]["results"]
     need = TARGETS[variant]
     below = {s: round(ev[s]["exact_4_digits"], 3) for s in ev if ev[s]["exact_4_digits"] < need - 1e-9}
     if below:
