@@ -3,9 +3,8 @@ page's whole path (picture -> preprocess -> check_input -> greedy decode).
 
     python benchmarks/digits_eval.py                          # print the table (both orders)
     python benchmarks/digits_eval.py --write-cards            # also store it in each card's "eval"
-    python benchmarks/digits_eval.py --out benchmarks/results/digits_eval.json
-    python benchmarks/digits_eval.py --write-cards --photos 1000   # + 1,000 more photos (seed 12),
-                                                                   # stored as the cards' "more_photos"
+    python benchmarks/digits_eval.py --write-cards --photos 1000 --out benchmarks/results/digits_eval.json
+                                       # + 1,000 more photos (seed 12), the cards' "more_photos"
 
 Sets (fixed seeds, see ``tests/caption_eval.SET_ARGS``): ``mnist`` = 300 four-digit strings of
 real MNIST digits from the writer group held out of training (skipped when ../shared/data/mnist
@@ -29,11 +28,6 @@ import torch  # noqa: E402
 
 from attention.models import captioner  # noqa: E402
 from tests import caption_eval as CE  # noqa: E402
-
-
-#: What the cards' ``eval.more_photos`` is.
-MORE_PHOTOS = ("a second, larger draw of the simulated phone photos (tests/digit_eval.photo_set, another "
-               "seed): the same generator as the 'photos' set, more strings, so a smaller standard error")
 
 
 def evaluate(model, card: dict, order: str, sets, inputs, threshold=None) -> dict:
@@ -68,7 +62,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threshold", type=float, default=None,
                     help="'unsure' threshold (default: the card's calibrated one)")
     ap.add_argument("--photos", type=int, default=None, metavar="N",
-                    help="also read N more simulated photos ('photos_more'; about 0.3 s each to make), "
+                    help="also read N more simulated photos ('more_photos'; about 0.3 s each to make), "
                          "stored in each card's eval as 'more_photos' with --write-cards: the 115 four-digit "
                          "strings of the 200-photo set measure a 95%% target to about ±2 points (one standard "
                          "error), 1,000 photos (553 four-digit) to about ±1")
@@ -79,8 +73,8 @@ def main(argv=None) -> int:
     sets = {s: CE.eval_set(s) for s in CE.available_sets()}
     set_args = {s: dict(CE.SET_ARGS[s]) for s in sets}
     if a.photos:
-        sets["photos_more"] = tuple(CE.E.photo_set(n=a.photos, seed=a.photos_seed))
-        set_args["photos_more"] = {"n": a.photos, "seed": a.photos_seed}
+        sets["more_photos"] = tuple(CE.E.photo_set(n=a.photos, seed=a.photos_seed))
+        set_args["more_photos"] = {"n": a.photos, "seed": a.photos_seed}
     if "mnist" not in sets:
         print(f"skipping the MNIST set: {CE.E.MNIST_SKIP_REASON}")
     inputs = {s: CE.prepare([img for _, img in items]) for s, items in sets.items()}
@@ -102,9 +96,9 @@ def main(argv=None) -> int:
                 _, cpath = captioner.card_path(v, captioner.weights_dir(order))
                 card = json.loads(cpath.read_text())
                 more = card.get("eval", {}).get("more_photos")          # kept when not measured again
-                if "photos_more" in r:
-                    more = {**set_args["photos_more"], "what": MORE_PHOTOS, "results": r["photos_more"]}
-                r = {s: x for s, x in r.items() if s != "photos_more"}
+                if "more_photos" in r:
+                    more = {**set_args["more_photos"], "what": CE.SET_NAMES["more_photos"],
+                            "results": r.pop("more_photos")}
                 card["eval"] = {"sets": {s: {**CE.SET_ARGS[s], "what": CE.SET_NAMES[s]} for s in r},
                                 "results": r, **({"more_photos": more} if more else {}),
                                 "points_at_digit": pad,

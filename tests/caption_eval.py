@@ -32,7 +32,10 @@ SET_ARGS = {
 }
 SET_NAMES = {"mnist": "MNIST strings, held-out writers (SD-1 half)",
              "strokes": "canvas strokes (test-only stroke font)",
-             "photos": "simulated phone photos (test-only stroke font on paper)"}
+             "photos": "simulated phone photos (test-only stroke font on paper)",
+             # not built by the suite (about 5 min for 1,000): benchmarks/digits_eval.py --photos N
+             "more_photos": "a larger draw of the simulated phone photos (another seed): the same "
+                            "generator as 'photos', more strings, so a smaller standard error"}
 
 
 @lru_cache(maxsize=8)
