@@ -115,6 +115,26 @@ def test_pools_are_deterministic_and_batches_follow_the_caption_order():
         D.in_order(d1, "smallest_first")
 
 
+def test_a_larger_pool_builds_only_the_strings_after_a_cached_smaller_one(tmp_path, monkeypatch):
+    """String i is drawn from default_rng([seed, i]) whatever the pool's size, so a cached pool of
+    8 is the first 8 strings of a pool of 12: only 4 are built, and the result equals a pool of
+    12 built from nothing (a pool of another seed or recipe is not reused)."""
+    r = D.Recipe(source=(("pen", 1.0),))
+    whole = D.pool(12, 5, "val", r, cache=None, progress=False)
+    D.pool(8, 5, "val", r, cache=tmp_path, progress=False)
+    D.pool(10, 6, "val", r, cache=tmp_path, progress=False)                   # another seed
+    D.pool(10, 5, "val", D.Recipe(source=(("pen", 1.0),), pen_px=(8.0, 20.0)), cache=tmp_path, progress=False)
+    built, real = [], D.build_pool
+    monkeypatch.setattr(D, "build_pool", lambda n, seed, split, r, start=0, progress=None:
+                        built.append((n, start)) or real(n, seed, split, r, start, progress))
+    grown = D.pool(12, 5, "val", r, cache=tmp_path, progress=False)
+    assert built == [(4, 8)]
+    for k in D.POOL_ARRAYS:
+        assert np.array_equal(grown[k], whole[k]), k
+    assert int(grown["refused"]) == int(whole["refused"])
+    assert (tmp_path / D._pool_key(12, 5, "val", r)).is_file()
+
+
 def test_pen_font_has_the_styles_the_issue_asks_for():
     from training import pen
     assert pen.STYLES["4"][0] >= 2 and pen.STYLES["7"][0] >= 2 and pen.STYLES["1"][0] >= 2

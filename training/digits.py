@@ -643,7 +643,9 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
          cache: Optional[Path] = CACHE, progress: bool = True) -> dict:
     """The pool of :func:`build_pool`, cached in ``cache`` (keyed by the generator's and the
     preprocessing's source code, ``n``, ``seed``, split and recipe), built with ``workers``
-    processes.  Adds ``"build_cpu_seconds"`` (all workers) and ``"build_wall_seconds"``."""
+    processes.  When a smaller pool of the same generator, seed, split and recipe is cached,
+    only the strings after it are built (it is this pool's beginning).  Adds
+    ``"build_cpu_seconds"`` (all workers, the cached part's included) and ``"build_wall_seconds"``."""
     import time
     path = None if cache is None else Path(cache) / _pool_key(n, seed, split, r)
     if path is not None and path.is_file():
@@ -653,16 +655,21 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
         mnist_train_group()                                      # fail early, with the message
     from training.common import progress as bar
     t0, c0 = time.perf_counter(), time.process_time()
+    # a smaller cached pool of the same generator is this pool's first strings: build the rest
+    head = _cached_prefix(n, seed, split, r, cache) if cache is not None else None
+    start = 0 if head is None else len(head["lengths"])
+    todo = n - start
+    label = f"caption data ({split}" + (f", strings {start:,}-{n - 1:,}; the first {start:,} cached" if start else "")
     if workers <= 1:
-        pb = bar(n, f"caption data ({split})") if progress else None
-        out = build_pool(n, seed, split, r, 0, pb)
+        pb = bar(todo, label + ")") if progress else None
+        out = build_pool(todo, seed, split, r, start, pb)
         if pb is not None:
             pb.close()
         cpu = time.process_time() - c0
     else:
         from concurrent.futures import ProcessPoolExecutor
-        chunks = [c for c in np.array_split(np.arange(n), workers * 4) if len(c)]
-        pb = bar(n, f"caption data ({split}, {workers} processes)") if progress else None
+        chunks = [c for c in np.array_split(np.arange(start, n), workers * 4) if len(c)]
+        pb = bar(todo, label + f", {workers} processes)") if progress else None
         parts = []
         with ProcessPoolExecutor(workers) as ex:                 # in order; the bar moves per chunk
             for c, part in zip(chunks, ex.map(_build_chunk, [(len(c), seed, split, r, int(c[0])) for c in chunks])):
@@ -674,6 +681,11 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
         out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k not in ("refused", "cpu")}
         out["refused"] = np.array(sum(int(p["refused"]) for p in parts))
         cpu = time.process_time() - c0 + sum(float(p["cpu"]) for p in parts)
+    if head is not None:                                         # times: the cached part's + this run's
+        out = {**{k: np.concatenate([head[k], out[k]]) for k in POOL_ARRAYS},
+               "refused": np.array(int(head["refused"]) + int(out["refused"]))}
+        cpu += float(head["build_cpu_seconds"])
+        t0 -= float(head["build_wall_seconds"])
     out["build_cpu_seconds"] = np.array(round(cpu, 1))
     out["build_wall_seconds"] = np.array(round(time.perf_counter() - t0, 1))
     if path is not None:
@@ -682,6 +694,28 @@ def pool(n: int, seed: int = 0, split: str = "train", r: Recipe = Recipe(), work
         np.savez(tmp, **out)
         tmp.replace(path)
     return out
+
+
+#: The per-string arrays of a pool (:func:`build_pool`), in order.
+POOL_ARRAYS = ("images", "digits", "lengths", "spans", "mnist", "surface", "source")
+
+
+def _cached_prefix(n: int, seed: int, split: str, r: Recipe, cache: Path) -> Optional[dict]:
+    """The largest cached pool of fewer than ``n`` strings from the same generator, seed, split
+    and recipe (its file name is that pool's key), or None.  String ``i`` of a pool is drawn from
+    ``default_rng([seed, i])`` whatever its size, so that pool is the first strings of this one."""
+    best = None
+    for f in Path(cache).glob(f"caption_pool_{split}_*_{seed}_*.npz"):
+        try:
+            m = int(f.name.split("_")[3])
+        except (IndexError, ValueError):
+            continue
+        if m < n and f.name == _pool_key(m, seed, split, r) and (best is None or m > best[0]):
+            best = (m, f)
+    if best is None:
+        return None
+    with np.load(best[1]) as z:
+        return {k: z[k] for k in z.files}
 
 
 def _build_chunk(args) -> dict:
