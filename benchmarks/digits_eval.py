@@ -5,6 +5,8 @@ page's whole path (picture -> preprocess -> check_input -> greedy decode).
     python benchmarks/digits_eval.py --write-cards            # also store it in each card's "eval"
     python benchmarks/digits_eval.py --write-cards --photos 1000 --out benchmarks/results/digits_eval.json
                                        # + 1,000 more photos (seed 12), the cards' "more_photos"
+    python benchmarks/digits_eval.py --variant soft --order left_to_right --photos 1000 --misses /tmp/misses
+                                       # pictures of the strings read wrong, per set
 
 Sets (fixed seeds, see ``tests/caption_eval.SET_ARGS``): ``mnist`` = 300 four-digit strings of
 real MNIST digits from the writer group held out of training (skipped when ../shared/data/mnist
@@ -30,15 +32,19 @@ from attention.models import captioner  # noqa: E402
 from tests import caption_eval as CE  # noqa: E402
 
 
-def evaluate(model, card: dict, order: str, sets, inputs, threshold=None) -> dict:
+def evaluate(model, card: dict, order: str, sets, inputs, threshold=None, misses: Path = None) -> dict:
     """Scores of one shipped model (and its card) on every set (``inputs``: set -> prepared model
-    inputs)."""
+    inputs); with ``misses`` (a path prefix), a picture of each set's misreadings in
+    ``<misses>_<set>.png`` (``CE.miss_sheet``)."""
     thr = threshold if threshold is not None else card.get("calibration", {}).get("threshold")
     out = {}
     for name, items in sets.items():
         truths = [t for t, _ in items]
         reads = CE.read_all(model, None, inputs=inputs[name])
         s = CE.score(truths, reads, order)
+        if misses is not None:
+            misses.parent.mkdir(parents=True, exist_ok=True)
+            CE.miss_sheet(truths, reads, inputs[name], f"{misses}_{name}.png", order)
         if thr is not None:
             s["unsure"] = CE.unsure_quality(truths, reads, thr, order)
         out[name] = s
@@ -67,6 +73,9 @@ def main(argv=None) -> int:
                          "strings of the 200-photo set measure a 95%% target to about ±2 points (one standard "
                          "error), 1,000 photos (553 four-digit) to about ±1")
     ap.add_argument("--photos-seed", type=int, default=12, help="seed of the --photos set (the cards' set is 11)")
+    ap.add_argument("--misses", type=Path, default=None, metavar="DIR",
+                    help="also write, per model and set, a PNG of the strings read wrong (truth -> reading, "
+                         "the model input at 3x): DIR/<order>_<variant>_<set>.png")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     t0 = time.perf_counter()
@@ -83,7 +92,8 @@ def main(argv=None) -> int:
     for order in captioner.ORDERS if a.order == "all" else (a.order,):
         for v in captioner.VARIANTS.names() if a.variant == "all" else (a.variant,):
             model, card = captioner.load(v, order=order)
-            r = evaluate(model, card, order, sets, inputs, a.threshold)
+            r = evaluate(model, card, order, sets, inputs, a.threshold,
+                         misses=a.misses / f"{order}_{v}" if a.misses else None)
             line = "  ".join(f"{s}: exact {x['exact']:.3f} (4-digit {x['exact_4_digits'] or 0:.3f}, "
                              f"n={x['n_4_digits']}) per digit {x['per_digit']:.3f} refused {x['refused']:.3f}"
                              for s, x in r.items())

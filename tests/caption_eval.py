@@ -190,6 +190,36 @@ def unsure_quality(truths: Sequence[str], reads: Sequence[Read], threshold: floa
             "precision": both / flagged if flagged else None, "recall": both / wrong if wrong else None}
 
 
+MISS_TILE = (288, 118)           # (W, H) of one tile of a miss sheet: a label, the input at 3x
+
+
+def miss_sheet(truths: Sequence[str], reads: Sequence[Read], inputs, path, order: str = "left_to_right",
+               columns: int = 4, limit: int = 80) -> int:
+    """Write a PNG of the strings read wrong (first ``limit``): per string its index, the truth
+    and the reading (``refused: <reason>`` for a refused picture) above the model input at 3x
+    (ink dark), ``columns`` tiles a row.  ``inputs`` = :func:`prepare`'s ``(inputs, reasons)``.
+    Returns how many strings were read wrong (all of them, also those past ``limit``)."""
+    from PIL import Image, ImageDraw
+    xs, why = inputs
+    wrong = [i for i, (t, r) in enumerate(zip(truths, reads)) if r.caption != truth_in_order(t, order)]
+    shown = wrong[:limit]
+    tw, th = MISS_TILE
+    rows = max(1, -(-len(shown) // columns))
+    sheet = Image.new("RGB", (columns * tw, rows * th), (128, 128, 128))
+    for k, i in enumerate(shown):
+        tile = Image.new("RGB", (tw - 4, th - 4), "white")
+        said = f"refused: {why[i]}" if reads[i].caption is None else reads[i].caption
+        ImageDraw.Draw(tile).text((2, 2), f"{i}: {truth_in_order(truths[i], order)} -> {said}"[:46], fill=(200, 0, 0))
+        if xs[i] is not None:
+            x = np.clip(np.asarray(xs[i], np.float32), 0, 1)
+            im = Image.fromarray((255 - 255 * x).astype(np.uint8)).resize((3 * x.shape[1], 3 * x.shape[0]),
+                                                                        Image.Resampling.NEAREST)
+            tile.paste(im.convert("RGB"), (0, 18))
+        sheet.paste(tile, ((k % columns) * tw + 2, (k // columns) * th + 2))
+    sheet.save(path)
+    return len(wrong)
+
+
 @lru_cache(maxsize=2)
 def _pen_strings(n: int, seed: int, length: int):
     """``n`` validation strings of pen strokes from the training generator (page preprocessing;

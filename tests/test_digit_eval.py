@@ -181,3 +181,28 @@ def test_mnist_strings_use_only_the_requested_half():
     assert all(len(t) == 6 and isinstance(im, np.ndarray) for t, im in plain)
     with pytest.raises(ValueError):
         E.mnist_strings(1, seed=0, half="second", length=7)
+
+
+def test_miss_sheet_shows_only_the_strings_read_wrong_with_truth_and_reading(tmp_path):
+    """A picture of the misreadings (benchmarks/digits_eval.py --misses): one tile per wrong or
+    refused string, in order, the model input drawn dark on white at 3x; a right reading gets none."""
+    from PIL import Image
+    from tests import caption_eval as CE
+    x = np.zeros((32, 96), np.float32)
+    x[8:24, 10:14] = 1.0                                            # one stroke of ink
+    truths = ["1234", "5678", "9012", "3456"]
+    reads = [CE.Read("1 2 3 4", np.ones(4)), CE.Read("5 6 7 3", np.ones(4)),
+             CE.Read(None, np.zeros(0), "no ink"), CE.Read("4 5 6", np.ones(3))]
+    inputs = ([x, x, None, x], [None, None, "no ink", None])
+    path = tmp_path / "m.png"
+    assert CE.miss_sheet(truths, reads, inputs, path, columns=2) == 3
+    im = np.asarray(Image.open(path).convert("L"))
+    tw, th = CE.MISS_TILE
+    assert im.shape == (2 * th, 2 * tw)                             # 3 tiles, 2 a row
+    first = im[2:th - 2, 2:tw - 2]                                  # "5678" read "5 6 7 3"
+    assert (first[18 + 3 * 8:18 + 3 * 24, 3 * 10:3 * 14] == 0).all()   # the stroke, at 3x, dark
+    assert first[18 + 3 * 8:18 + 3 * 24, 3 * 20:3 * 30].min() == 255   # white beside it
+    refused = im[2:th - 2, tw + 2:2 * tw - 2]
+    assert refused[20:].min() == 255                                # no input drawn
+    assert (im[th:, tw:] == 128).all()                               # no 4th tile: the right reading
+    assert CE.miss_sheet(truths[:1], reads[:1], ([x], [None]), tmp_path / "none.png") == 0
