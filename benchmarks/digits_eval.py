@@ -109,7 +109,7 @@ def main(argv=None) -> int:
                 if "more_photos" in r:
                     more = {**set_args["more_photos"], "what": CE.SET_NAMES["more_photos"],
                             "results": r.pop("more_photos")}
-                card["eval"] = {"sets": {s: {**CE.SET_ARGS[s], "what": CE.SET_NAMES[s]} for s in r},
+                card["eval"] = {"sets": {s: {**set_args[s], "what": CE.SET_NAMES[s]} for s in r},
                                 "results": r, **({"more_photos": more} if more else {}),
                                 "points_at_digit": pad,
                                 "how": "benchmarks/digits_eval.py: picture -> attention.models.digits."

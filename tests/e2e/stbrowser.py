@@ -127,6 +127,23 @@ def wait_idle(page: Page, since: Optional[int] = None, *, quiet_ms: int = 500,
                                " return g && g._fullLayout && g.calcdata; }", timeout=left())
 
 
+def settled_top(page: Page, selector: str = ".js-plotly-plot", still_ms: int = 600, within_ms: int = 15000) -> float:
+    """The top edge (px) of the first ``selector`` once the layout has settled: the same value
+    read over ``still_ms`` (a page still placing images or an audio player above the chart can
+    report a top that the user never sees; on a loaded machine a single read caught a chart at
+    1,218 px whose screenshot, moments later, shows it at ~350)."""
+    js = f"() => document.querySelector('{selector}').getBoundingClientRect().top"
+    last, since, waited, step = None, 0, 0, 150
+    while True:
+        top = page.evaluate(js)
+        since = since + step if top == last else 0
+        if since >= still_ms or waited >= within_ms:
+            return top
+        last = top
+        page.wait_for_timeout(step)
+        waited += step
+
+
 def goto(page: Page, url: str, *, plot: bool = True) -> None:
     """Open ``url`` and wait for the first complete run (and its chart, if ``plot``)."""
     page.goto(url, wait_until="domcontentloaded", timeout=TIMEOUT_MS)

@@ -96,5 +96,5 @@ def test_one_string_with_each_model_and_screenshots(tab, base_url, artifacts):
         if model == "soft":
             assert got == " ".join(text)
         # the chart is on the first screen
-        top = page.locator(".js-plotly-plot").first.bounding_box()["y"]
+        top = S.settled_top(page)
         assert top < 720 - 100, top

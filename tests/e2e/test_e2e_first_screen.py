@@ -15,26 +15,9 @@ SIZES = [(1280, 720), (1920, 1080)]
 CASES = [(spec, size) for spec in PAGES for size in SIZES]
 
 
-def settled_top(page, selector: str = ".js-plotly-plot", still_ms: int = 600, within_ms: int = 15000) -> float:
-    """The top edge (px) of the first ``selector`` once the layout has settled: the same value
-    read over ``still_ms`` (a page still placing images or an audio player above the chart can
-    report a top that the user never sees; on a loaded machine a single read caught a chart at
-    1,218 px whose screenshot, moments later, shows it at ~350)."""
-    js = f"() => document.querySelector('{selector}').getBoundingClientRect().top"
-    last, since, waited, step = None, 0, 0, 150
-    while True:
-        top = page.evaluate(js)
-        since = since + step if top == last else 0
-        if since >= still_ms or waited >= within_ms:
-            return top
-        last = top
-        page.wait_for_timeout(step)
-        waited += step
-
-
 def first_chart_top(browser, url: str, size: tuple[int, int], shot) -> float:
     """Open ``url`` in a fresh context of ``size``; screenshot it to ``shot``; return the top edge
-    (px) of its first Plotly chart, once the layout has settled (:func:`settled_top`)."""
+    (px) of its first Plotly chart, once the layout has settled (``stbrowser.settled_top``)."""
     w, h = size
     ctx = browser.new_context(viewport={"width": w, "height": h})
     ctx.set_default_timeout(S.TIMEOUT_MS)
@@ -42,7 +25,7 @@ def first_chart_top(browser, url: str, size: tuple[int, int], shot) -> float:
     page = ctx.new_page()
     try:
         S.goto(page, url, plot=True)
-        top = settled_top(page)
+        top = S.settled_top(page)
         page.screenshot(path=str(shot))
         return top
     finally:
