@@ -188,6 +188,10 @@ def test_sentences_and_the_text_alternative_carry_the_measured_numbers(tmp_path)
     line = Lr.summary_line("Good", X.SOURCE, 90, 500, R.alignment(good.lessons[0].maps[3], X.truth()),
                            0.3, 0.25, "2021")
     assert line.startswith("Step 90 of 500") and "training loss 0.3" in line and "25%" in line
+    # step 0 (the untrained model) has no loss: the replays record NaN, which must not reach the page
+    first = Lr.summary_line("Good", X.SOURCE, 0, 500, R.alignment(good.lessons[0].maps[0], X.truth()),
+                            float("nan"), 0.0, "")
+    assert "nan" not in first.lower() and "no training step yet" in first and "0%" in first
 
 
 def test_alignment_scores_for_a_model_card(tmp_path):
