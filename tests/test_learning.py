@@ -192,6 +192,9 @@ def test_sentences_and_the_text_alternative_carry_the_measured_numbers(tmp_path)
     first = Lr.summary_line("Good", X.SOURCE, 0, 500, R.alignment(good.lessons[0].maps[0], X.truth()),
                             float("nan"), 0.0, "")
     assert "nan" not in first.lower() and "no training step yet" in first and "0%" in first
+    later = Lr.summary_line("Good", X.SOURCE, 90, 500, R.alignment(good.lessons[0].maps[3], X.truth()),
+                            float("nan"), 0.25, "2021")
+    assert "nan" not in later.lower() and "no training loss recorded" in later and "no training step" not in later
 
 
 def test_alignment_scores_for_a_model_card(tmp_path):

@@ -185,8 +185,9 @@ def summary_line(label: str, lesson_text: str, step: int, total: int, a: R.Align
                  loss: float, accuracy: float, output: str) -> str:
     """The text alternative of the chart: what the numbers at this step say, in one line."""
     acc = "" if not np.isfinite(accuracy) else f", validation accuracy {accuracy:.0%}"
-    # step 0 is the untrained model: no training batch yet, so no loss (recorded as NaN)
-    lossed = f"training loss {loss:.3g}" if np.isfinite(loss) else "no training step yet"
+    # a replay records NaN where it has no loss: at step 0 (the untrained model, before any batch)
+    lossed = (f"training loss {loss:.3g}" if np.isfinite(loss)
+              else "no training step yet" if step == 0 else "no training loss recorded")
     if a.rows:
         where = (f"{a.share:.2f} of each output step's weight on the right span, peak in the span on "
                  f"{round(a.peak * a.rows)} of {a.rows} steps")
